@@ -1,0 +1,1 @@
+"""The object model: kinds, validation, defaulting, selectors, quantities, merging. No I/O."""

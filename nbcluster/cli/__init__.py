@@ -1,0 +1,1 @@
+"""kubectl-like verbs shared by the magics and the Python API."""

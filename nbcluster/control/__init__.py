@@ -1,0 +1,1 @@
+"""The control plane: API server, scheduler, controllers, kubelets, proxy."""

@@ -1,0 +1,1 @@
+"""The notebook face: magics, widgets, tables (IPython, ipywidgets, pandas)."""

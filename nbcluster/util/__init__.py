@@ -1,0 +1,1 @@
+"""Small helpers with no knowledge of Kubernetes: clock, JSON copying, time formats. No I/O."""
