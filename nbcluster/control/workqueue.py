@@ -10,6 +10,7 @@ off exponentially per key (5 ms doubling to 1000 s, as client-go's default) unti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import threading
@@ -21,7 +22,9 @@ __all__ = ["WorkQueue"]
 
 
 class WorkQueue:
-    def __init__(self, clock: Clock, *, name: str = "", base_delay: float = 0.005, max_delay: float = 1000.0) -> None:
+    def __init__(
+        self, clock: Clock, *, name: str = "", base_delay: float = 0.005, max_delay: float = 1000.0
+    ) -> None:
         self.name = name
         self.clock = clock
         self._lock = threading.Lock()
@@ -54,10 +57,9 @@ class WorkQueue:
         if threading.get_ident() == self._loop_thread:
             event.set()
         else:
-            try:
+            # A closed loop means the queue is shutting down: nothing to wake.
+            with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(event.set)
-            except RuntimeError:  # loop closed: the queue is shutting down
-                pass
 
     def add(self, key: str) -> None:
         with self._lock:

@@ -51,7 +51,7 @@ def object_key(obj: Obj) -> Key:
 class _Bucket:
     """All objects of one resource, with a namespace index and a label index."""
 
-    __slots__ = ("by_key", "by_namespace", "by_label", "indexes", "indexers")
+    __slots__ = ("by_key", "by_label", "by_namespace", "indexers", "indexes")
 
     def __init__(self) -> None:
         self.by_key: dict[Key, Obj] = {}
@@ -318,7 +318,9 @@ class Store:
             self._emit(WatchEvent(MODIFIED, resource, obj, old, self._revision))
             return obj
 
-    def delete(self, resource: str, namespace: str, name: str, *, expected_revision: str | None = None) -> Obj:
+    def delete(
+        self, resource: str, namespace: str, name: str, *, expected_revision: str | None = None
+    ) -> Obj:
         with self.lock:
             key = (namespace or "", name)
             bucket = self._bucket(resource)

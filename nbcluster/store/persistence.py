@@ -91,7 +91,11 @@ class SqlitePersistence(Persistence):
             stop = False
             try:
                 while True:
-                    item = self._queue.get(timeout=self._interval) if len(batch) < 2 else self._queue.get_nowait()
+                    item = (
+                        self._queue.get(timeout=self._interval)
+                        if len(batch) < 2
+                        else self._queue.get_nowait()
+                    )
                     if item is None:
                         stop = True
                         break
@@ -123,9 +127,7 @@ class SqlitePersistence(Persistence):
                         "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?)",
                         (resource, namespace, name, value[0], value[1]),
                     )
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('revision', ?)", (str(batch[-1].revision),)
-            )
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('revision', ?)", (str(batch[-1].revision),))
             self._db.commit()
 
     def flush(self) -> None:

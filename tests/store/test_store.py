@@ -12,8 +12,12 @@ from nbcluster.store import SqlitePersistence, Store
 
 
 def pod(name: str, namespace: str = "default", **labels: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": labels},
-            "spec": {}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {},
+    }
 
 
 def test_revisions_increase_across_resources() -> None:
@@ -82,7 +86,10 @@ def test_watch_replays_from_revision_in_order_to_many_watchers() -> None:
     store.create("pods", pod("b"))
     store.delete("pods", "default", "a")
     assert [(e.type, e.object["metadata"]["name"]) for e in first.drain()] == [
-        ("MODIFIED", "a"), ("ADDED", "b"), ("DELETED", "a")]
+        ("MODIFIED", "a"),
+        ("ADDED", "b"),
+        ("DELETED", "a"),
+    ]
     assert [e.type for e in second.drain()] == ["ADDED", "MODIFIED", "ADDED", "DELETED"]
     revisions = [e.revision for e in store.watch("pods", since=0).drain()]
     assert revisions == sorted(revisions)

@@ -1,0 +1,1 @@
+"""The controller manager's control loops, one module each."""
