@@ -21,7 +21,10 @@ def to_storage_version(obj: dict[str, Any]) -> dict[str, Any]:
             spec["metrics"] = [
                 {
                     "type": "Resource",
-                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}},
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": target},
+                    },
                 }
             ]
         obj["apiVersion"] = "autoscaling/v2"

@@ -29,8 +29,9 @@ class EventType(str, Enum):
 class EventRecorder:
     """Writes Events through the API server on behalf of one component (``source``)."""
 
-    def __init__(self, api: Any, clock: Clock, component: str, host: str | None = None,
-                 *, enabled: bool = True) -> None:
+    def __init__(
+        self, api: Any, clock: Clock, component: str, host: str | None = None, *, enabled: bool = True
+    ) -> None:
         self.api = api
         self.clock = clock
         self.component = component
@@ -39,8 +40,9 @@ class EventRecorder:
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, str, str, str], tuple[str, str]] = {}
 
-    def event(self, obj: Obj, type: EventType | str, reason: str, message: str, *,
-              field_path: str | None = None) -> None:
+    def event(
+        self, obj: Obj, type: EventType | str, reason: str, message: str, *, field_path: str | None = None
+    ) -> None:
         """Record that ``reason`` happened to ``obj`` (kubectl's wording in ``message``)."""
         if not self.enabled:
             return
@@ -77,16 +79,26 @@ class EventRecorder:
             source: Obj = {"component": self.component}
             if self.host:
                 source["host"] = self.host
-            self.api.create({
-                "apiVersion": "v1", "kind": "Event",
-                "metadata": {"name": name, "namespace": namespace},
-                "involvedObject": involved,
-                "reason": reason, "message": message, "type": type_text,
-                "source": source, "count": 1,
-                "firstTimestamp": now, "lastTimestamp": now,
-                "eventTime": None,
-                "reportingComponent": self.component, "reportingInstance": self.host or "",
-            }, validate_schema=False, owned=True)
+            self.api.create(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Event",
+                    "metadata": {"name": name, "namespace": namespace},
+                    "involvedObject": involved,
+                    "reason": reason,
+                    "message": message,
+                    "type": type_text,
+                    "source": source,
+                    "count": 1,
+                    "firstTimestamp": now,
+                    "lastTimestamp": now,
+                    "eventTime": None,
+                    "reportingComponent": self.component,
+                    "reportingInstance": self.host or "",
+                },
+                validate_schema=False,
+                owned=True,
+            )
             with self._lock:
                 self._seen[key] = (namespace, name)
                 if len(self._seen) > 20_000:

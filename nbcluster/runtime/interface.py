@@ -152,7 +152,9 @@ class Runtime:
         """Make ``image`` present per the policy; True if it was pulled. Raises ImagePullError."""
         raise NotImplementedError
 
-    async def create_container(self, sandbox: SandboxInfo, pod: PodSandboxConfig, config: ContainerConfig) -> str:
+    async def create_container(
+        self, sandbox: SandboxInfo, pod: PodSandboxConfig, config: ContainerConfig
+    ) -> str:
         raise NotImplementedError
 
     async def start_container(self, container_id: str) -> None:
@@ -174,11 +176,22 @@ class Runtime:
     async def exec(self, container_id: str, command: list[str], *, timeout: float = 10.0) -> ExecResult:
         raise NotImplementedError
 
-    async def probe_http(self, sandbox: SandboxInfo, container_id: str, *, port: int, path: str, scheme: str,
-                         headers: dict[str, str], timeout: float) -> ProbeResult:
+    async def probe_http(
+        self,
+        sandbox: SandboxInfo,
+        container_id: str,
+        *,
+        port: int,
+        path: str,
+        scheme: str,
+        headers: dict[str, str],
+        timeout: float,
+    ) -> ProbeResult:
         raise NotImplementedError
 
-    async def probe_tcp(self, sandbox: SandboxInfo, container_id: str, *, port: int, timeout: float) -> ProbeResult:
+    async def probe_tcp(
+        self, sandbox: SandboxInfo, container_id: str, *, port: int, timeout: float
+    ) -> ProbeResult:
         raise NotImplementedError
 
     def node_capacity(self) -> dict[str, str]:
