@@ -199,7 +199,8 @@ class ValidationError(NbClusterError):
     def __init__(self, kind: str, name: str, errors: list[FieldError]) -> None:
         self.kind = kind
         self.name = name
-        self.errors = list(errors)
+        # The schema and the semantic checks can find the same problem: say it once.
+        self.errors = list(dict.fromkeys(errors))
         if len(self.errors) == 1:
             message = f'{kind} "{name}" is invalid: {self.errors[0]}'
         else:

@@ -24,7 +24,7 @@ from nbcluster.api import resources
 from nbcluster.api.conversion import to_storage_version
 from nbcluster.api.defaults import apply_defaults
 from nbcluster.api.merge import json_merge_patch, json_patch, merge_keys_for, strategic_merge_patch
-from nbcluster.api.naming import generate_name_suffix
+from nbcluster.api.naming import generate_name
 from nbcluster.api.resources import ResourceInfo
 from nbcluster.api.schema import validate_schema
 from nbcluster.api.selectors import FieldSelector, LabelSelector
@@ -293,8 +293,9 @@ class APIServer:
             meta["namespace"] = given or namespace or "default"
         else:
             meta.pop("namespace", None)
-        if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = meta["generateName"] + generate_name_suffix()
+        generated = not meta.get("name") and bool(meta.get("generateName"))
+        if generated:
+            meta["name"] = generate_name(meta["generateName"])
         meta.setdefault("uid", str(uuid.uuid4()))
         to_storage_version(obj)
         apply_defaults(obj)
@@ -304,6 +305,11 @@ class APIServer:
         with self._lock:
             self._admit_namespace(info, meta)
             key_ns = meta.get("namespace", "")
+            # A generated name that happens to be taken is drawn again, as the API server retries.
+            for _attempt in range(8):
+                if not generated or self.store.get(info.group_resource, key_ns, meta["name"]) is None:
+                    break
+                meta["name"] = generate_name(meta["generateName"])
             if self.store.get(info.group_resource, key_ns, meta["name"]) is not None:
                 raise AlreadyExists(f'{info.group_resource} "{meta["name"]}" already exists')
             for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
@@ -483,7 +489,7 @@ class APIServer:
                     self._allocate_service(new, old=current)
             if dry_run:
                 return deep_copy(new)
-            if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+            if subresource != "status" and new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
                 return self._remove(info, new)
             stored = self.store.update(info.group_resource, new)
         return stored if owned else deep_copy(stored)
