@@ -575,7 +575,6 @@ def required_node_affinity(pod_spec: Mapping[str, Any]) -> RequiredNodeAffinity 
     return RequiredNodeAffinity(tuple(selector.items()), terms)
 
 
-_required_node_affinity = required_node_affinity  # older spelling, kept for callers
 
 
 def _preferred_node_affinity(pod_spec: Mapping[str, Any]) -> list[tuple[int, _NodeSelectorTerm]]:

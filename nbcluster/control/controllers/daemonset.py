@@ -55,7 +55,7 @@ from nbcluster.control.controllers.podcontrol import (
     pod_from_template,
 )
 from nbcluster.control.events import EventType
-from nbcluster.control.scheduling import _required_node_affinity, tolerates
+from nbcluster.control.scheduling import required_node_affinity, tolerates
 from nbcluster.errors import AlreadyExists, NbClusterError, NotFound
 from nbcluster.store import WatchEvent
 from nbcluster.util.jsoncopy import deep_copy
@@ -169,7 +169,7 @@ class _Eligibility:
             "hostNetwork": spec.get("hostNetwork"),
         }
         add_daemon_tolerations(tolerations)
-        return cls(spec.get("nodeName") or "", _required_node_affinity(spec), tolerations["tolerations"])
+        return cls(spec.get("nodeName") or "", required_node_affinity(spec), tolerations["tolerations"])
 
 
 def node_should_run(node: Obj, ds: Obj | _Eligibility) -> tuple[bool, bool]:
