@@ -102,7 +102,12 @@ class Scheduler(Controller):
         if node:
             self.unschedulable.discard(key)
             info = self.nodes.get(node)
-            if info is not None and (event.old is None or not old_node or _requests_changed(event.old, pod)):
+            # Status writes share the old version's spec dict: only a new spec can change requests.
+            if info is not None and (
+                event.old is None
+                or not old_node
+                or (event.old["spec"] is not pod["spec"] and _requests_changed(event.old, pod))
+            ):
                 info.add_pod(pod)
             return None
         if self._wants(pod):

@@ -33,6 +33,8 @@ class WorkQueue:
         self._processing: set[str] = set()
         self._failures: dict[str, int] = {}
         self._delayed: list[tuple[float, int, str]] = []
+        #: key -> earliest deadline it waits for (one entry per key, like client-go's delaying queue)
+        self._waiting: dict[str, float] = {}
         self._counter = itertools.count()
         self._base = base_delay
         self._max = max_delay
@@ -75,8 +77,13 @@ class WorkQueue:
         if delay <= 0:
             self.add(key)
             return
+        deadline = self.clock.monotonic() + delay
         with self._lock:
-            heapq.heappush(self._delayed, (self.clock.monotonic() + delay, next(self._counter), key))
+            current = self._waiting.get(key)
+            if current is not None and current <= deadline:
+                return  # already due sooner: a burst of events is one sync
+            self._waiting[key] = deadline
+            heapq.heappush(self._delayed, (deadline, next(self._counter), key))
         self._signal(self._delay_changed)
 
     def add_rate_limited(self, key: str) -> None:
@@ -91,6 +98,19 @@ class WorkQueue:
 
     def failures(self, key: str) -> int:
         return self._failures.get(key, 0)
+
+    def pending(self) -> list[str]:
+        """Keys waiting to be processed, now or after a delay (sorted; for tests and debugging)."""
+        with self._lock:
+            return sorted(set(self._queue) | set(self._waiting))
+
+    def clear(self) -> None:
+        """Forget every queued and delayed key (not those being processed)."""
+        with self._lock:
+            self._queue.clear()
+            self._dirty.clear()
+            self._waiting.clear()
+            self._delayed.clear()
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -128,7 +148,10 @@ class WorkQueue:
                 now = self.clock.monotonic()
                 due = []
                 while self._delayed and self._delayed[0][0] <= now:
-                    due.append(heapq.heappop(self._delayed)[2])
+                    deadline, _, key = heapq.heappop(self._delayed)
+                    if self._waiting.get(key) == deadline:
+                        del self._waiting[key]
+                        due.append(key)
                 wait = self._delayed[0][0] - now if self._delayed else None
                 self._delay_changed.clear()
             for key in due:

@@ -119,9 +119,19 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+_last_formatted: tuple[int, str] = (-1, "")
+
+
 def format_time(moment: datetime) -> str:
     """RFC 3339 with second precision and a Z, as Kubernetes writes timestamps."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    global _last_formatted
+    second = int(moment.timestamp())
+    cached = _last_formatted
+    if cached[0] == second:  # thousands of writes share a second: format it once
+        return cached[1]
+    text = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _last_formatted = (second, text)
+    return text
 
 
 def parse_time(text: str) -> datetime:

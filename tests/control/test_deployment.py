@@ -410,10 +410,9 @@ def test_pod_deletion_wakes_recreate_deployment(cluster: Cluster) -> None:
     cluster.dc.setup()
     try:
         (pod,) = cluster.pods()
-        cluster.dc.queue._queue.clear()
-        cluster.dc.queue._dirty.clear()
+        cluster.dc.queue.clear()
         api.delete("pods", pod["metadata"]["name"], namespace="default")
-        assert "default/web" in cluster.dc.queue._queue
+        assert "default/web" in cluster.dc.queue.pending()
     finally:
         cluster.dc.teardown()
 
@@ -701,13 +700,11 @@ def test_replica_set_events_map_to_the_owning_deployment(cluster: Cluster) -> No
     api.create(deployment(name="api", replicas=1))
     cluster.dc.setup()
     try:
-        cluster.dc.queue._queue.clear()
-        cluster.dc.queue._dirty.clear()
+        cluster.dc.queue.clear()
         cluster.sync_deployment("web")
         # The new ReplicaSet's creation maps back to its Deployment.
-        assert list(cluster.dc.queue._queue) == ["default/web"]
-        cluster.dc.queue._queue.clear()
-        cluster.dc.queue._dirty.clear()
+        assert cluster.dc.queue.pending() == ["default/web"]
+        cluster.dc.queue.clear()
         api.create(
             {
                 "apiVersion": "apps/v1",
@@ -723,6 +720,6 @@ def test_replica_set_events_map_to_the_owning_deployment(cluster: Cluster) -> No
                 },
             }
         )
-        assert list(cluster.dc.queue._queue) == ["default/api"]
+        assert cluster.dc.queue.pending() == ["default/api"]
     finally:
         cluster.dc.teardown()

@@ -53,10 +53,9 @@ def test_pod_changes_enqueue_the_services_that_select_them(api, clock) -> None: 
     )
     controller = EndpointsController(api, clock)
     controller.setup()
-    controller.queue._queue.clear()
-    controller.queue._dirty.clear()
+    controller.queue.clear()
     running_pod(api, "a", "10.244.0.2", ready=True)
-    assert "default/web" in controller.queue._queue
+    assert "default/web" in controller.queue.pending()  # batched: one sync for a burst of pod events
     controller.sync("default/web")
     api.delete("pods", "a", grace_period_seconds=0)
     controller.sync("default/web")

@@ -60,9 +60,7 @@ def test_foreground_deletion_waits_for_dependents(api, clock) -> None:  # type: 
 
 def test_events_map_to_keys(api, clock) -> None:  # type: ignore[no-untyped-def]
     _owner, pods, gc = setup_owner_with_pods(api, clock)
-    while len(gc.queue):
-        gc.queue._queue.popleft()
-    gc.queue._dirty.clear()
+    gc.queue.clear()
     api.delete("configmaps", "owner")
-    queued = set(gc.queue._queue)
+    queued = set(gc.queue.pending())
     assert queued == {f"dependent|{p['metadata']['uid']}" for p in pods}

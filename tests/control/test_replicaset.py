@@ -307,13 +307,11 @@ def test_handlers_map_events_to_replicaset_keys(api: APIServer, rsc: ReplicaSetC
     try:
         api.create(replicaset(name="web", replicas=1))
         api.create(replicaset(name="db", replicas=1, app="db"))
-        assert sorted(rsc.queue._queue) == ["default/db", "default/web"]
-        rsc.queue._queue.clear()
-        rsc.queue._dirty.clear()
+        assert rsc.queue.pending() == ["default/db", "default/web"]
+        rsc.queue.clear()
         rsc.sync("default/web")  # creates a pod (event -> web) and writes status (ignored)
-        assert list(rsc.queue._queue) == ["default/web"]
-        rsc.queue._queue.clear()
-        rsc.queue._dirty.clear()
+        assert rsc.queue.pending() == ["default/web"]
+        rsc.queue.clear()
         # An orphan pod wakes every ReplicaSet whose selector matches it.
         api.create(
             {
@@ -323,7 +321,7 @@ def test_handlers_map_events_to_replicaset_keys(api: APIServer, rsc: ReplicaSetC
                 "spec": {"containers": [{"name": "c", "image": "nginx"}]},
             }
         )
-        assert list(rsc.queue._queue) == ["default/db"]
+        assert rsc.queue.pending() == ["default/db"]
     finally:
         rsc.teardown()
 

@@ -54,10 +54,9 @@ def test_unschedulable_pod_is_retried_when_a_node_is_added(api, clock) -> None: 
     scheduler.setup()
     api.create(make_pod("huge", cpu="2"))
     scheduler.sync("default/huge")
-    scheduler.queue._queue.clear()
-    scheduler.queue._dirty.clear()
+    scheduler.queue.clear()
     make_node(api, "big", cpu="8")
-    assert "default/huge" in scheduler.queue._queue
+    assert "default/huge" in scheduler.queue.pending()
     scheduler.sync("default/huge")
     assert api.get("pods", "huge")["spec"]["nodeName"] == "big"
 

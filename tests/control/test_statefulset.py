@@ -384,7 +384,7 @@ def test_pod_events_map_to_the_owner(api: APIServer, ctrl: StatefulSetController
         pod = api.get("pods", "web-0", namespace="default")
         pod["status"] = {"phase": "Running"}
         api.update_status(pod)
-        assert len(ctrl.queue) == 1
+        assert ctrl.queue.pending() == [KEY]
     finally:
         ctrl.teardown()
 

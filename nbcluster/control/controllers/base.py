@@ -78,18 +78,35 @@ class Controller:
         if self.primary:
             self.on(self.primary, lambda event: object_key(event.object))
 
-    def on(self, resource: str | None, handler: Callable[[WatchEvent], str | Iterable[str] | None]) -> None:
-        """On every event of ``resource`` (None: of every resource), enqueue the key(s) ``handler`` maps it to."""
+    def on(
+        self,
+        resource: str | None,
+        handler: Callable[[WatchEvent], str | Iterable[str] | None],
+        *,
+        batch_seconds: float = 0.0,
+    ) -> None:
+        """On every event of ``resource`` (None: of every resource), enqueue the key(s) ``handler`` maps it to.
+
+        ``batch_seconds`` > 0 collects a burst of such events into one sync that many
+        seconds later (like the Job controller's syncJobBatchPeriod): a ReplicaSet whose
+        1,000 pods turn Ready one by one recounts once per batch, not 1,000 times.
+        """
+
+        def enqueue(key: str) -> None:
+            if batch_seconds > 0:
+                self.queue.add_after(key, batch_seconds)
+            else:
+                self.queue.add(key)
 
         def listener(event: WatchEvent) -> None:
             keys = handler(event)
             if keys is None:
                 return
             if isinstance(keys, str):
-                self.queue.add(keys)
+                enqueue(keys)
             else:
                 for key in keys:
-                    self.queue.add(key)
+                    enqueue(key)
 
         if resource is None:
             self._unsubscribe.append(self.api.store.subscribe(None, listener))

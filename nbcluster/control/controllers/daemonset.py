@@ -271,7 +271,7 @@ class DaemonSetController(Controller):
 
     def setup(self) -> None:
         super().setup()
-        self.on("pods", self._sets_for_pod)
+        self.on("pods", self._sets_for_pod, batch_seconds=0.05)
         self.on("nodes", self._sets_for_node)
 
     def _all_keys(self) -> list[str]:

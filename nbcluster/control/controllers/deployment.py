@@ -344,8 +344,8 @@ class DeploymentController(Controller):
 
     def setup(self) -> None:
         self.on(self.primary, self._deployment_event)
-        self.on("replicasets.apps", self._replicaset_event)
-        self.on("pods", self._pod_event)
+        self.on("replicasets.apps", self._replicaset_event, batch_seconds=0.05)
+        self.on("pods", self._pod_event, batch_seconds=0.05)
 
     def _deployment_event(self, event: WatchEvent) -> str | None:
         if event.type == "DELETED":

@@ -48,7 +48,7 @@ class EndpointsController(Controller):
 
     def setup(self) -> None:
         super().setup()
-        self.on("pods", self._services_for_pod)
+        self.on("pods", self._services_for_pod, batch_seconds=0.05)
 
     def _services_for_pod(self, event: WatchEvent) -> list[str]:
         pod = event.object

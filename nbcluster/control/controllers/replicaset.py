@@ -94,6 +94,10 @@ class _Matchers:
         self.fully: Callable[[Any], bool] = label_matcher(selector_from_set(template_labels))
 
 
+#: Pod events within this many seconds make one ReplicaSet sync (status recount).
+POD_EVENT_BATCH_SECONDS = 0.05
+
+
 class ReplicaSetController(Controller):
     """Keeps ``spec.replicas`` pods of each ReplicaSet alive."""
 
@@ -120,7 +124,7 @@ class ReplicaSetController(Controller):
 
     def setup(self) -> None:
         self.on(self.primary, self._replicaset_event)
-        self.on("pods", self._pod_event)
+        self.on("pods", self._pod_event, batch_seconds=POD_EVENT_BATCH_SECONDS)
 
     def _replicaset_event(self, event: WatchEvent) -> str | None:
         if event.type == "DELETED":

@@ -162,7 +162,7 @@ class StatefulSetController(Controller):
 
     def setup(self) -> None:
         super().setup()
-        self.on("pods", self._sets_for_pod)
+        self.on("pods", self._sets_for_pod, batch_seconds=0.05)
 
     def _sets_for_pod(self, event: WatchEvent) -> list[str]:
         keys: list[str] = []
