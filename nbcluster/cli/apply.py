@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nbcluster.api import resources
+from nbcluster.api.conversion import from_storage_version
 from nbcluster.api.merge import client_side_apply_patch, merge_keys_for, retain_keys_for, with_last_applied
 from nbcluster.api.yamlio import Document, load_documents, load_path
 from nbcluster.control.apiserver import APIServer
@@ -142,8 +143,10 @@ def _apply_one(api: APIServer, obj: Obj, namespace: str | None, dry_run: str | N
             return f"{label} created{suffix}"
         api.create(modified, namespace=namespace, dry_run=dry_run == "server", validate_schema=validate)
         return f"{label} created{suffix}"
+    # Compare in the manifest's own version (an autoscaling/v1 HPA against the v1 view).
+    current_view = from_storage_version(current, str(obj.get("apiVersion")))
     patch = client_side_apply_patch(
-        current, modified, merge_keys_for(info.kind), retain_keys=retain_keys_for(info.kind)
+        current_view, modified, merge_keys_for(info.kind), retain_keys=retain_keys_for(info.kind)
     )
     if not patch:
         return f"{label} unchanged{suffix}"
@@ -157,6 +160,7 @@ def _apply_one(api: APIServer, obj: Obj, namespace: str | None, dry_run: str | N
         patch_type="strategic",
         dry_run=dry_run == "server",
         validate_schema=validate,
+        api_version=str(obj.get("apiVersion")),
     )
     return f"{label} configured{suffix}"
 

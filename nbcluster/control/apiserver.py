@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from nbcluster.api import resources
-from nbcluster.api.conversion import to_storage_version
+from nbcluster.api.conversion import from_storage_version, to_storage_version
 from nbcluster.api.defaults import apply_defaults
 from nbcluster.api.merge import json_merge_patch, json_patch, merge_keys_for, strategic_merge_patch
 from nbcluster.api.naming import generate_name
@@ -430,6 +430,8 @@ class APIServer:
     def _next_node_port(self) -> int:
         for port in NODE_PORT_RANGE:
             if port not in self._allocated_node_ports:
+                # Taken at once, so a second port of the same Service gets another one.
+                self._allocated_node_ports.add(port)
                 return port
         raise Forbidden("node port range exhausted")
 
@@ -489,7 +491,11 @@ class APIServer:
                     self._allocate_service(new, old=current)
             if dry_run:
                 return deep_copy(new)
-            if subresource != "status" and new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+            if (
+                subresource != "status"
+                and new["metadata"].get("deletionTimestamp")
+                and not new["metadata"].get("finalizers")
+            ):
                 return self._remove(info, new)
             stored = self.store.update(info.group_resource, new)
         return stored if owned else deep_copy(stored)
@@ -529,11 +535,18 @@ class APIServer:
         subresource: str | None = None,
         dry_run: bool = False,
         validate_schema: bool = True,
+        api_version: str | None = None,
     ) -> Obj:
-        """Patch with ``merge`` (RFC 7386), ``strategic`` or ``json`` (RFC 6902) semantics."""
+        """Patch with ``merge`` (RFC 7386), ``strategic`` or ``json`` (RFC 6902) semantics.
+
+        ``api_version`` is the version the patch is written against (an older one such as
+        ``autoscaling/v1``): the object is converted to it, patched, and stored converted back.
+        """
         info = self.resource(resource)
         for _attempt in range(5):
             current = self.get(info, name, namespace=namespace)
+            if api_version and api_version != current.get("apiVersion"):
+                current = from_storage_version(current, api_version)
             if patch_type == "merge":
                 patched = json_merge_patch(current, patch)  # type: ignore[arg-type]
             elif patch_type == "json":
