@@ -40,17 +40,27 @@ def node_names(cluster: str, count: int) -> list[NodeSpec]:
     return nodes
 
 
-def choose_runtime(runtime: str | Runtime, *, capacity: dict[str, str] | None = None) -> tuple[Runtime, str]:
-    """The runtime object and one sentence saying why it was chosen."""
+def choose_runtime(
+    runtime: str | Runtime, *, capacity: dict[str, str] | None = None, clock: Clock | None = None
+) -> tuple[Runtime, str]:
+    """The runtime object and one sentence saying why it was chosen.
+
+    ``"auto"`` (and ``NBCLUSTER_RUNTIME``) follow :func:`nbcluster.cli.contexts.choose_runtime`:
+    Docker when a daemon answers, else the process runtime, else simulated.
+    """
     if isinstance(runtime, Runtime):
         return runtime, "given"
+    from nbcluster.cli.contexts import choose_runtime as pick
+
+    name, reason = pick(runtime)
+    if name == "docker":
+        from nbcluster.runtime.docker import DockerRuntime
+
+        return DockerRuntime(capacity=capacity), reason
     from nbcluster.runtime.simulated import SimulatedRuntime
 
-    if runtime == "simulated":
-        return SimulatedRuntime(capacity=capacity), "asked for"
-    if runtime == "auto":
-        return SimulatedRuntime(capacity=capacity), "the Docker and process runtimes are not built yet"
-    raise BadRequest(f'unknown runtime "{runtime}": choose auto, docker, process or simulated')
+    # The simulated runtime's durations and probes run on the cluster's clock (speed=...).
+    return SimulatedRuntime(clock, capacity=capacity), reason
 
 
 class Cluster:
@@ -74,7 +84,7 @@ class Cluster:
         if clock is None:
             clock = ScaledClock(speed) if speed else RealClock()
         self.clock = clock
-        self.runtime, self.runtime_reason = choose_runtime(runtime, capacity=capacity)
+        self.runtime, self.runtime_reason = choose_runtime(runtime, capacity=capacity, clock=clock)
         self.options = PlaneOptions(
             name=name,
             nodes=node_names(name, nodes),

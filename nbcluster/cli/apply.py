@@ -259,6 +259,6 @@ def delete(
             if ignore_not_found:
                 return ""
             raise
-        return f"{info.kubectl_name}/{name} deleted{_suffix(dry_run)}"
+        return f'{info.kubectl_name} "{name}" deleted{_suffix(dry_run)}'
 
     return [line for line in _each(documents, one) if line]
