@@ -13,7 +13,12 @@ answers() { "$DOCKER" info >/dev/null 2>&1; }
 
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-[ -x /bin/busybox ] || need+=(busybox-static)
+# busybox-static (not Debian's dynamic busybox): the test images copy /bin/busybox as is.
+if command -v dpkg >/dev/null 2>&1; then
+  dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+elif [ ! -x /bin/busybox ]; then
+  need+=(busybox-static)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "start-docker: missing ${need[*]} and not root: install them first" >&2

@@ -124,8 +124,11 @@ class KubeletManager:
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.timers.stop()
         await self.syncer.probes.close()
-        for rec in list(self._records.values()):
-            await self._scrub(rec)
+        if self.syncer.instant:
+            for rec in list(self._records.values()):
+                await self._scrub(rec)
+        else:  # a real runtime: every pod's containers are stopped at the same time
+            await asyncio.gather(*(self._scrub(rec) for rec in list(self._records.values())))
         self._records.clear()
         self._by_name.clear()
         for node in self._nodes.values():
@@ -593,6 +596,26 @@ class KubeletManager:
             reason = rec.reasons.get(name, ("ContainerCreating", ""))[0]
             raise BadRequest(f'container "{name}" in pod "{pod}" is waiting to start: {reason}')
         return await self.runtime.logs(cr.id, tail=tail)
+
+    def endpoint_address(
+        self, namespace: str, pod: str, port: int, protocol: str = "TCP"
+    ) -> tuple[str, int] | None:
+        """Where this machine reaches ``port`` of a running pod (kube-proxy and port-forward).
+
+        127.0.0.1 and the host port the pod's sandbox publishes (a ``hostNetwork`` pod: the
+        port itself); None when the pod has no sandbox here, its node is stopped, the port is
+        not published, or the runtime runs no real processes (simulated: nothing to reach).
+        """
+        if getattr(self.runtime, "instant", False):
+            return None
+        uid = self._by_name.get((namespace, pod))
+        rec = self._records.get(uid) if uid else None
+        if rec is None or rec.sandbox is None or rec.node.stopped:
+            return None
+        if rec.pod is not None and rec.pod["spec"].get("hostNetwork"):
+            return ("127.0.0.1", port)
+        host_port = rec.sandbox.host_ports.get((port, protocol))
+        return ("127.0.0.1", host_port) if host_port else None
 
     async def exec(self, namespace: str, pod: str, container: str | None, command: list[str]) -> ExecResult:
         """Run ``command`` in a running container (``kubectl exec``)."""

@@ -95,6 +95,27 @@ def default_pull_policy(image: str) -> str:
     return "Always" if tag == "latest" else "IfNotPresent"
 
 
+def _add_probe_ports(spec: Obj, ports: list[tuple[int, str]]) -> None:
+    """Add the TCP ports probes and lifecycle hooks use: a real runtime publishes the pod's
+    ports on 127.0.0.1 and the kubelet reaches the pod through them (never the bridge)."""
+    seen = set(ports)
+    for container in [*(spec.get("initContainers") or ()), *(spec.get("containers") or ())]:
+        handlers = [container.get(key) or {} for key in ("startupProbe", "livenessProbe", "readinessProbe")]
+        lifecycle = container.get("lifecycle") or {}
+        handlers += [lifecycle.get("postStart") or {}, lifecycle.get("preStop") or {}]
+        for handler in handlers:
+            for key in ("httpGet", "tcpSocket", "grpc"):
+                if handler.get(key) is None:
+                    continue
+                try:
+                    port = (resolve_port(container, handler[key].get("port")), "TCP")
+                except NbClusterError:
+                    continue
+                if port[0] > 0 and port not in seen:
+                    seen.add(port)
+                    ports.append(port)
+
+
 def _kind(container: Obj, init: bool) -> str:
     if not init:
         return "regular"
@@ -313,6 +334,10 @@ class PodSyncer:
         if pod is None:
             await self.cleanup(rec)
             return
+        if self._adopt is not None and rec.sandbox is None and not rec.current and not rec.previous:
+            # Before anything else: a terminating or finished pod adopts its leftovers too
+            # (to stop them, or to keep their logs); no I/O when the runtime has none.
+            await self._adopt_leftovers(rec, pod)
         if rec.stale:
             await self.refresh(rec)
         if pod["metadata"].get("deletionTimestamp"):
@@ -326,8 +351,6 @@ class PodSyncer:
             return
         if rec.start_time is None:
             rec.start_time = status.get("startTime") or self._stamp()
-            if self._adopt is not None and not rec.current and rec.sandbox is None:
-                await self._adopt_leftovers(rec, pod)
         if self._past_deadline(rec, pod):
             self._event(rec, pod, EventType.NORMAL, "DeadlineExceeded", DEADLINE_MESSAGE)
             await self.kill_pod(rec, pod)
@@ -664,6 +687,8 @@ class PodSyncer:
             for port in container.get("ports") or ():
                 if port.get("containerPort"):
                     ports.append((int(port["containerPort"]), port.get("protocol") or "TCP"))
+        if not self.instant:
+            _add_probe_ports(spec, ports)
         ns = rec.namespace
         return PodSandboxConfig(
             namespace=ns,
