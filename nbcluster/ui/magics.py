@@ -150,7 +150,15 @@ class KubeMagics(Magics):
         try:
             cluster = self.registry.current_or_none()
             if cluster is not None:
-                result = cluster.kubectl(line, **options)
+                # live widgets (nbcluster.ui.widgets): get -w, scale --widget, dashboard, logs -f,
+                # and rollout status's progress bars
+                from nbcluster.ui.widgets import magic as live
+
+                widget = live.widget_for(cluster, line, shell=self.shell) if stdin is None else None
+                if widget is not None:
+                    return widget
+                with live.rollout_progress(cluster, line, shell=self.shell):
+                    result = cluster.kubectl(line, **options)
             else:
                 result = Kubectl(None, self.registry).run(line, **options)
         except ApplyFailed as exc:
