@@ -217,7 +217,13 @@ _HELP: dict[str, _VerbHelp] = {
         "scale [--current-replicas=count] --replicas=COUNT (-f FILENAME | TYPE NAME)",
         "  # Scale a deployment named 'web' to 3\n  kubectl scale --replicas=3 deployment/web",
     ),
-    "top": _VerbHelp("Cluster Management Commands", "Display resource (CPU/memory) usage", "top (node|pod)"),
+    "top": _VerbHelp(
+        "Cluster Management Commands",
+        "Display resource (CPU/memory) usage",
+        "top (node|pod) [NAME | -l label] [-A] [--containers] [--sort-by=cpu|memory] [--sum]",
+        "  # Usage of the pods of the current namespace\n  kubectl top pods\n\n"
+        "  # Usage of the nodes\n  kubectl top nodes",
+    ),
     "cordon": _VerbHelp("Cluster Management Commands", "Mark node as unschedulable", "cordon NODE"),
     "uncordon": _VerbHelp("Cluster Management Commands", "Mark node as schedulable", "uncordon NODE"),
     "drain": _VerbHelp(
@@ -258,7 +264,21 @@ _HELP: dict[str, _VerbHelp] = {
     "port-forward": _VerbHelp(
         "Troubleshooting and Debugging Commands",
         "Forward one or more local ports to a pod",
-        "port-forward TYPE/NAME [LOCAL_PORT:]REMOTE_PORT",
+        "port-forward TYPE/NAME [LOCAL_PORT:]REMOTE_PORT [...] | --list | --stop [all|LOCAL_PORT|TYPE/NAME]",
+        "  # Forward 127.0.0.1:8888 to port 80 of pod nginx (in the background)\n"
+        "  kubectl port-forward nginx 8888:80\n\n"
+        "  # Through a service: keeps working while its pods are replaced\n"
+        "  kubectl port-forward svc/web 8080:80\n\n"
+        "  # A random local port, every address of a list\n"
+        "  kubectl port-forward deploy/web :80 --address 127.0.0.1\n\n"
+        "  # What runs, and stopping it\n  kubectl port-forward --list\n  kubectl port-forward --stop 8888",
+    ),
+    "service": _VerbHelp(
+        "Troubleshooting and Debugging Commands",
+        "Print the URL the notebook reaches a service at (like minikube service)",
+        "service NAME [--url] | --all",
+        "  # The URL of service web (a NodePort, or a port-forward for a ClusterIP service)\n"
+        "  kubectl service web --url",
     ),
     "events": _VerbHelp(
         "Troubleshooting and Debugging Commands",
@@ -460,6 +480,7 @@ class Kubectl:
             "exec": self.exec,
             "top": self.top,
             "port-forward": self.port_forward,
+            "service": self.service,
             "events": self.events,
             "explain": self.explain,
             "api-resources": self.api_resources,
@@ -1840,18 +1861,136 @@ class Kubectl:
         )
         return ExecOutput(output.rstrip("\n"), int(result.exit_code))
 
-    def port_forward(self, argv: list[str]) -> NoReturn:
+    def _plane(self) -> Any:
+        return self.cluster.plane
+
+    def port_forward(self, argv: list[str]) -> Any:
         parser = _Parser("port-forward")
         parser.add_argument("target", nargs="?")
         parser.add_argument("ports", nargs="*")
-        parser.add_argument("--address", action="append", default=[])
-        self._parse(parser, argv)
-        raise UsageError(
-            "error: port-forward is not available in this version: it arrives with the networking "
-            f"work ({NETWORKING_ISSUE}). Until then, exec into a pod to reach a port from inside."
+        parser.add_argument(
+            "--address",
+            action="append",
+            default=[],
+            help="Addresses to listen on (comma separated). Only accepts IP addresses or localhost as a "
+            "value. Default: localhost (127.0.0.1).",
+        )
+        parser.add_argument(
+            "--list", action="store_true", help="List the port-forwards running in the background."
+        )
+        parser.add_argument(
+            "--stop",
+            nargs="?",
+            const="all",
+            default=None,
+            help="Stop port-forwards: all (the default), one LOCAL_PORT, or those of TYPE/NAME.",
+        )
+        parser.add_argument("--pod-running-timeout", help="Accepted for compatibility.")
+        args = self._parse(parser, argv)
+        plane = self._plane()
+        if args.list:
+            return self._forward_table(plane.forwards.forwards())
+        if args.stop is not None:
+            what = args.stop if args.stop != "all" else (args.target or "all")
+            namespace = None if what == "all" or what.isdigit() else self._namespace(args)
+            stopped = plane.run(plane.forwards.stop(what, namespace))
+            if not stopped:
+                return Output("No port-forwards to stop.")
+            return Output(
+                "\n".join("Stopped " + f.line().replace("Forwarding", "forwarding", 1) for f in stopped)
+            )
+        if not args.target or not args.ports:
+            raise UsageError(
+                "error: TYPE/NAME and list of ports are required for port-forward\n"
+                "See 'kubectl port-forward -h' for help and examples"
+            )
+        namespace = self._namespace(args)
+        forwards = plane.run(plane.forwards.forward(namespace, args.target, args.ports, args.address or None))
+        return Output("\n".join(f.line() for f in forwards))
+
+    def _forward_table(self, forwards: list[Any]) -> pd.DataFrame:
+        now = self._now()
+        rows = [
+            [
+                f.namespace,
+                f.target,
+                f"{f.address}:{f.local_port}",
+                f.remote,
+                str(f.connections),
+                human_duration((now - f.started).total_seconds()),
+            ]
+            for f in forwards
+        ]
+        header = ["NAMESPACE", "TARGET", "LOCAL", "REMOTE", "CONNECTIONS", "AGE"]
+        return mark(
+            pd.DataFrame(rows, columns=header), "PortForward", None if rows else "No port-forwards running."
         )
 
-    def top(self, argv: list[str]) -> NoReturn:
+    def service(self, argv: list[str]) -> Any:
+        parser = _Parser("service")
+        parser.add_argument("name", nargs="?")
+        parser.add_argument(
+            "--url",
+            action="store_true",
+            help="Print the service's URLs only (one per port) instead of a table.",
+        )
+        parser.add_argument("--all", action="store_true", help="Every service of the namespace.")
+        parser.add_argument("--https", action="store_true", help="https:// URLs instead of http://.")
+        args = self._parse(parser, argv)
+        namespace = self._namespace(args)
+        if args.all:
+            services = [
+                s
+                for s in self.api.list("services", namespace=namespace)["items"]
+                if s["metadata"]["name"] != "kubernetes" or namespace != "default"
+            ]
+        elif args.name:
+            services = [self.api.get("services", args.name, namespace=namespace)]
+        else:
+            raise UsageError("error: exactly one service name is required (or --all)")
+        plane = self._plane()
+        if not plane.proxy.listen:
+            raise UsageError(
+                "error: services cannot be reached from the notebook on the simulated runtime: its pods "
+                "run no processes"
+            )
+        scheme = "https" if args.https else "http"
+        rows: list[list[str]] = []
+        for svc in services:
+            rows += self._service_urls(plane, svc, scheme)
+        if args.url:
+            return Output("\n".join(row[3] for row in rows if row[3]))
+        header = ["NAMESPACE", "NAME", "TARGET PORT", "URL"]
+        return mark(pd.DataFrame(rows, columns=header), "ServiceURL", None if rows else "No services found.")
+
+    def _service_urls(self, plane: Any, svc: Obj, scheme: str) -> list[list[str]]:
+        meta, spec = svc["metadata"], svc.get("spec") or {}
+        namespace, name = meta["namespace"], meta["name"]
+        kind = spec.get("type") or "ClusterIP"
+        if kind == "ExternalName":
+            return [[namespace, name, "", f"{spec.get('externalName', '')} (ExternalName: not proxied)"]]
+        if spec.get("clusterIP") == "None":
+            raise UsageError(
+                f"error: service {namespace}/{name} is headless: it has no address of its own; "
+                f"port-forward to one of its pods instead"
+            )
+        listening = plane.proxy.listening(namespace, name) if kind in ("NodePort", "LoadBalancer") else {}
+        rows = []
+        for port in spec.get("ports") or ():
+            if (port.get("protocol") or "TCP") != "TCP":
+                continue
+            number = int(port["port"])
+            label = f"{port['name']}/{number}" if port.get("name") else str(number)
+            local = listening.get(number)
+            if local is None:
+                forward = plane.forwards.find_service_forward(namespace, name, str(number))
+                if forward is None:
+                    (forward,) = plane.run(plane.forwards.forward(namespace, f"svc/{name}", [f":{number}"]))
+                local = forward.local_port
+            rows.append([namespace, name, label, f"{scheme}://127.0.0.1:{local}"])
+        return rows
+
+    def top(self, argv: list[str]) -> Any:
         if not argv or argv[0] in ("-h", "--help"):
             raise _Help(_Parser("top").format_help() + "\n\nAvailable Commands:\n  node\n  pod")
         sub = argv[0]
@@ -1859,15 +1998,103 @@ class Kubectl:
             close = difflib.get_close_matches(sub, ["node", "pod"], n=1)
             hint = f"\n\nDid you mean this?\n\t{close[0]}" if close else ""
             raise UsageError(f'error: unknown command "{sub}" for "kubectl top"{hint}')
-        parser = _Parser(f"top {sub}", namespace=sub.startswith("p"))
+        pods = sub.startswith("p")
+        parser = _Parser(f"top {sub}", namespace=pods)
         parser.add_argument("name", nargs="?")
         parser.add_argument("-l", "--selector")
         parser.add_argument("-A", "--all-namespaces", action="store_true")
         parser.add_argument("--containers", action="store_true")
         parser.add_argument("--sort-by")
-        self._parse(parser, argv[1:])
-        # What kubectl answers without metrics-server; runtimes that measure will fill this in.
-        raise RuntimeUnavailable("Metrics API not available")
+        parser.add_argument("--sum", action="store_true")
+        parser.add_argument("--no-headers", action="store_true", help="Accepted for compatibility.")
+        args = self._parse(parser, argv[1:])
+        if args.sort_by not in (None, "cpu", "memory"):
+            raise UsageError("error: --sort-by accepts only cpu or memory")
+        metrics = getattr(self._plane(), "metrics", None)
+        if metrics is None:
+            raise RuntimeUnavailable("Metrics API not available")
+        if pods:
+            return self._top_pods(metrics, args)
+        return self._top_nodes(metrics, args)
+
+    def _top_pods(self, metrics: Any, args: argparse.Namespace) -> Any:
+        from nbcluster.api.selectors import LabelSelector
+
+        namespace = None if args.all_namespaces else self._namespace(args)
+        selector = LabelSelector.parse(args.selector) if args.selector else None
+        if args.name:
+            self.api.get("pods", args.name, namespace=namespace)
+        usages = [u for u in metrics.pod_metrics(namespace, selector) if not args.name or u.name == args.name]
+        if not usages:
+            scope = self.api.list("pods", namespace=namespace, label_selector=args.selector)["items"]
+            if not scope and not args.name:
+                where = "" if args.all_namespaces else f" in {namespace} namespace"
+                return Output(f"No resources found{where}.")
+            raise RuntimeUnavailable("metrics not available yet")
+        key = {
+            "cpu": lambda u: (-u.cpu_millis, u.namespace, u.name),
+            "memory": lambda u: (-u.memory_bytes, u.namespace, u.name),
+        }.get(args.sort_by, lambda u: (u.namespace, u.name))
+        usages.sort(key=key)
+        rows = []
+        for usage in usages:
+            prefix = [usage.namespace] if args.all_namespaces else []
+            if args.containers:
+                for c in usage.containers:
+                    rows.append(
+                        [*prefix, usage.name, c.name, f"{c.cpu_millis}m", f"{c.memory_bytes >> 20}Mi"]
+                    )
+            else:
+                rows.append([*prefix, usage.name, f"{usage.cpu_millis}m", f"{usage.memory_bytes >> 20}Mi"])
+        header = (["NAMESPACE"] if args.all_namespaces else []) + (["POD"] if args.containers else [])
+        header += ["NAME", "CPU(cores)", "MEMORY(bytes)"]
+        if args.sum:
+            cpu = sum(u.cpu_millis for u in usages)
+            memory = sum(u.memory_bytes for u in usages)
+            rows.append([""] * (len(header) - 2) + ["________", "________"])
+            rows.append([""] * (len(header) - 2) + [f"{cpu}m", f"{memory >> 20}Mi"])
+        return mark(pd.DataFrame(rows, columns=header), "PodMetrics")
+
+    def _top_nodes(self, metrics: Any, args: argparse.Namespace) -> Any:
+        from nbcluster.api.quantities import cpu_millis, memory_bytes
+        from nbcluster.api.selectors import LabelSelector
+
+        if args.name:
+            nodes = [self.api.get("nodes", args.name)]
+        else:
+            nodes = self.api.list("nodes", label_selector=args.selector)["items"]
+            if args.selector:
+                LabelSelector.parse(args.selector)
+        if not nodes:
+            return Output("No resources found")
+        usage = metrics.node_metrics([n["metadata"]["name"] for n in nodes])
+        if not usage:
+            raise RuntimeUnavailable("metrics not available yet")
+        rows = []
+        for node in nodes:
+            name = node["metadata"]["name"]
+            allocatable = (node.get("status") or {}).get("allocatable") or {}
+            if name not in usage:
+                rows.append([name, "<unknown>", "<unknown>", "<unknown>", "<unknown>"])
+                continue
+            cpu, memory = usage[name]
+            cpu_total = cpu_millis(allocatable.get("cpu", "0"))
+            memory_total = memory_bytes(allocatable.get("memory", "0"))
+            rows.append(
+                [
+                    name,
+                    f"{cpu}m",
+                    f"{int(cpu / cpu_total * 100) if cpu_total else 0}%",
+                    f"{memory >> 20}Mi",
+                    f"{int(memory / memory_total * 100) if memory_total else 0}%",
+                ]
+            )
+        if args.sort_by == "cpu":
+            rows.sort(key=lambda r: -usage.get(r[0], (0, 0))[0])
+        elif args.sort_by == "memory":
+            rows.sort(key=lambda r: -usage.get(r[0], (0, 0))[1])
+        header = ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+        return mark(pd.DataFrame(rows, columns=header), "NodeMetrics")
 
     # -- events, explain, api-resources ----------------------------------------
 

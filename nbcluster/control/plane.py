@@ -26,6 +26,7 @@ from nbcluster.control.controllers.daemonset import DaemonSetController
 from nbcluster.control.controllers.deployment import DeploymentController
 from nbcluster.control.controllers.endpoints import EndpointsController
 from nbcluster.control.controllers.garbagecollector import GarbageCollector
+from nbcluster.control.controllers.hpa import HorizontalPodAutoscalerController
 from nbcluster.control.controllers.job import JobController, TTLAfterFinishedController
 from nbcluster.control.controllers.namespace import NamespaceController
 from nbcluster.control.controllers.nodelifecycle import NodeLifecycleController
@@ -34,6 +35,9 @@ from nbcluster.control.controllers.replicaset import ReplicaSetController
 from nbcluster.control.controllers.statefulset import StatefulSetController
 from nbcluster.control.controllers.volumes import PersistentVolumeController, ensure_default_storage_class
 from nbcluster.control.kubelet import KubeletManager
+from nbcluster.control.metrics import MetricsSource
+from nbcluster.control.portforward import PortForwarder
+from nbcluster.control.proxy import ServiceProxy
 from nbcluster.control.scheduler import Scheduler
 from nbcluster.errors import NbClusterError, Timeout
 from nbcluster.runtime import Runtime
@@ -76,6 +80,9 @@ class ControlPlane:
         self.options = options
         self.runtime = runtime
         self.clock = options.clock
+        bind_cluster = getattr(runtime, "bind_cluster", None)
+        if bind_cluster is not None:  # a real runtime labels what it makes with the cluster's name
+            bind_cluster(options.name, options.state_dir)
         persistence = None
         if options.state_dir is not None:
             persistence = SqlitePersistence(Path(options.state_dir) / "store.sqlite")
@@ -113,6 +120,20 @@ class ControlPlane:
         ]
         self.controllers = ControllerManager(controllers)
         self.kubelets = KubeletManager(self.api, self.clock, runtime, record_events=events)
+        # Services (issue 5): kube-proxy on 127.0.0.1, port-forward, metrics and the HPA.
+        # A runtime without real processes (simulated) gets no listeners: nothing to reach.
+        reachable = not getattr(runtime, "instant", False)
+        self.proxy = ServiceProxy(
+            self.api,
+            self.clock,
+            resolver=self.kubelets.endpoint_address,
+            listen=reachable,
+            record_events=events,
+        )
+        self.forwards = PortForwarder(self.api, self.clock, self.proxy, available=reachable)
+        self.metrics = MetricsSource(self.api, self.clock, runtime, proxy=self.proxy)
+        self.hpa = HorizontalPodAutoscalerController(self.api, self.clock, self.metrics, record_events=events)
+        self.controllers.controllers += [self.proxy, self.hpa]
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
@@ -167,8 +188,11 @@ class ControlPlane:
                 control_plane=node.control_plane,
             )
         self.controllers.start()
+        await self.metrics.start()
 
     async def _stop_components(self) -> None:
+        await self.forwards.close()
+        await self.metrics.stop()
         await self.controllers.stop()
         await self.kubelets.stop()
         await self.runtime.close()

@@ -20,7 +20,7 @@ from nbcluster.cli import contexts
 from nbcluster.cli.kubectl import ExecOutput, Kubectl, Output, format_error
 from nbcluster.cli.tables import EMPTY_ATTR, TableGroup, render, tabwrite
 from nbcluster.cluster import Cluster
-from nbcluster.errors import NbClusterError, NotFound, RuntimeUnavailable, UsageError
+from nbcluster.errors import BadRequest, NbClusterError, NotFound, UsageError
 from nbcluster.util.clock import ManualClock
 
 # --------------------------------------------------------------------------- kubectl's columns
@@ -449,12 +449,11 @@ def test_nodes_cordon_drain(cluster: Cluster, web: str) -> None:
 
 
 def test_top_port_forward_and_discovery(cluster: Cluster) -> None:
-    with pytest.raises(RuntimeUnavailable) as info:
-        cluster.kubectl("top pods")
-    assert format_error(info.value) == "error: Metrics API not available"
-    with pytest.raises(UsageError) as forward:
+    # Metrics come from the runtime; this namespace has no pods: kubectl top's own answer.
+    assert str(cluster.kubectl("top pods")).startswith("No resources found in")
+    with pytest.raises(BadRequest) as forward:
         cluster.kubectl("port-forward deploy/web 8080:80")
-    assert "not available in this version" in str(forward.value) and "issue 5" in str(forward.value)
+    assert "needs a runtime that runs real processes" in str(forward.value)
     resources = cluster.kubectl("api-resources")
     assert list(resources.columns) == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
     row = resources[resources["NAME"] == "deployments"].iloc[0]
