@@ -48,7 +48,8 @@ fi
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   echo "start-docker: starting dockerd (log: $LOG)"
   # containerd comes with docker.io; dockerd starts its own when none runs.
-  nohup dockerd >"$LOG" 2>&1 </dev/null &
+  # setsid: its own session, so the end of the shell (or job) that started it does not stop it.
+  setsid nohup dockerd >"$LOG" 2>&1 </dev/null &
 fi
 for _ in $(seq 1 60); do
   if answers; then
