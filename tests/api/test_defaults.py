@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import copy
-import glob
 from typing import Any
 
 import pytest
 import yaml
 
 from nbcluster.api.defaults import apply_defaults, image_pull_policy
+from tests.examples import EXAMPLE_FILES
 
-EXAMPLES = sorted(glob.glob("/work/shared/k8s-examples/*.yaml"))
+EXAMPLES = EXAMPLE_FILES
 
 
 def defaulted(obj: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import glob
 import time
 from typing import Any
 
@@ -14,8 +13,9 @@ from nbcluster.api import schema
 from nbcluster.api.defaults import apply_defaults
 from nbcluster.api.schema import explain, patch_merge_keys, validate_schema
 from nbcluster.errors import BadRequest, CauseType, FieldError, UnknownResource, ValidationError
+from tests.examples import EXAMPLE_FILES
 
-EXAMPLES = sorted(glob.glob("/work/shared/k8s-examples/*.yaml"))
+EXAMPLES = EXAMPLE_FILES
 
 
 def pod(**container: Any) -> dict[str, Any]:

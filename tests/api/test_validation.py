@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import glob
 import random
 from typing import Any
 
@@ -15,8 +14,9 @@ from nbcluster.api.defaults import apply_defaults
 from nbcluster.api.schema import validate_schema
 from nbcluster.api.validation import go_repr, validate
 from nbcluster.errors import CauseType, FieldError, UnknownResource, ValidationError
+from tests.examples import EXAMPLE_FILES
 
-EXAMPLES = sorted(glob.glob("/work/shared/k8s-examples/*.yaml"))
+EXAMPLES = EXAMPLE_FILES
 
 
 def messages(obj: dict[str, Any], old: dict[str, Any] | None = None) -> list[str]:

@@ -9,8 +9,9 @@ import yaml
 
 from nbcluster.api.yamlio import Document, dump_yaml, load_documents, load_path
 from nbcluster.errors import NotFound, YAMLError
+from tests.examples import EXAMPLES_DIR
 
-EXAMPLES = Path("/work/shared/k8s-examples")
+EXAMPLES = EXAMPLES_DIR
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 
 

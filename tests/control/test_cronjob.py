@@ -4,7 +4,6 @@ move the manual clock to the scheduled minute, sync once, check."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +19,9 @@ from nbcluster.control.controllers.cronjob import (
 )
 from nbcluster.control.controllers.job import JobController
 from nbcluster.util.clock import ManualClock, format_time
+from tests.examples import EXAMPLES_DIR
 
-EXAMPLES = Path("/work/shared/k8s-examples")
+EXAMPLES = EXAMPLES_DIR
 KEY = "default/cron"
 #: The manual clock starts at 2026-01-01T00:00:00Z: minute 29453760 since the epoch.
 MINUTE0 = 29_453_760

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,9 @@ from nbcluster.control.controllers.daemonset import (
 )
 from nbcluster.control.controllers.history import REVISION_HASH_LABEL
 from nbcluster.util.clock import ManualClock, format_time
+from tests.examples import EXAMPLES_DIR
 
-EXAMPLES = Path("/work/shared/k8s-examples")
+EXAMPLES = EXAMPLES_DIR
 KEY = "default/agent"
 
 Obj = dict[str, Any]

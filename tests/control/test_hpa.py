@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,12 +24,11 @@ from nbcluster.control.controllers.hpa import (
 )
 from nbcluster.control.metrics import ANNOTATION_CPU, ANNOTATION_RPS, MetricsSource
 from nbcluster.util.clock import ManualClock, format_time
+from tests.examples import EXAMPLES_DIR
 
 Obj = dict[str, Any]
 KEY = "default/web"
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "k8s-examples"
-if not EXAMPLES.is_dir():
-    EXAMPLES = Path("/work/shared/k8s-examples")
+EXAMPLES = EXAMPLES_DIR
 CPU_REASON = "cpu resource utilization (percentage of request) above target"
 
 

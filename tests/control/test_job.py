@@ -4,7 +4,6 @@ seed the store, sync once, check; multi-step tests finish pods by writing their 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +19,9 @@ from nbcluster.control.controllers.job import (
     parse_indexes,
 )
 from nbcluster.util.clock import ManualClock, format_time
+from tests.examples import EXAMPLES_DIR
 
-EXAMPLES = Path("/work/shared/k8s-examples")
+EXAMPLES = EXAMPLES_DIR
 KEY = "default/job"
 
 

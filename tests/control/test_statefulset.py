@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,9 @@ from nbcluster.control.controllers.statefulset import (
 )
 from nbcluster.control.controllers.volumes import PersistentVolumeController, ensure_default_storage_class
 from nbcluster.util.clock import ManualClock, format_time
+from tests.examples import EXAMPLES_DIR
 
-EXAMPLES = Path("/work/shared/k8s-examples")
+EXAMPLES = EXAMPLES_DIR
 KEY = "default/web"
 
 Obj = dict[str, Any]

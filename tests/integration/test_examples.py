@@ -16,7 +16,6 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,10 +25,9 @@ from nbcluster.api.yamlio import load_path
 from nbcluster.cli import apply as apply_verbs
 from nbcluster.cli.printers import pod_status_reason
 from nbcluster.errors import NbClusterError, NotFound
+from tests.examples import EXAMPLES_DIR
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "k8s-examples"
-if not EXAMPLES.is_dir():  # CI lays shared/ beside the clone; a checkout under /work/main too
-    EXAMPLES = Path("/work/shared/k8s-examples")
+EXAMPLES = EXAMPLES_DIR
 
 Obj = dict[str, Any]
 OUTCOMES: list[tuple[str, str, str]] = []

@@ -21,8 +21,9 @@ import pytest
 import nbcluster
 from nbcluster.api.yamlio import dump_yaml, load_documents
 from nbcluster.cli import contexts
+from tests.examples import EXAMPLES_DIR
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "k8s-examples"
+EXAMPLES = EXAMPLES_DIR
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _names = itertools.count()
 
@@ -424,7 +425,6 @@ def _with_label(text: str, value: str | None) -> str:
     return "---\n".join(docs)
 
 
-@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="the shared k8s-examples folder is not here")
 @pytest.mark.parametrize(
     "path",
     [
