@@ -188,7 +188,7 @@ def s_secret(s: Scene) -> str:
 def s_secret_volume(s: Scene) -> str:
     s.apply("pods__inject__secret-pod.yaml")
     s.until("FailedMount", lambda: s.events("FailedMount"))
-    assert s.status("secret-test-pod") == "ContainerCreating"
+    s.pod_is("secret-test-pod", "ContainerCreating")
     s.apply("pods__inject__secret.yaml")
     s.pod_is(
         "secret-test-pod",
@@ -488,7 +488,7 @@ def s_secure_app(s: Scene) -> str:
     assert len([p for p in svc["spec"]["ports"] if p.get("nodePort")]) == 2
     pod = s.until("the pod", lambda: s.pods("run=my-nginx"))[0]
     s.until("FailedMount", lambda: s.events("FailedMount"))
-    assert pod_status_reason(s.pod(pod["metadata"]["name"])) == "ContainerCreating"
+    s.pod_is(pod["metadata"]["name"], "ContainerCreating")
     return "NodePort with 2 node ports; Pod ContainerCreating (secret nginxsecret missing)"
 
 
