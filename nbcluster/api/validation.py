@@ -52,7 +52,7 @@ from nbcluster.api.naming import (
 )
 from nbcluster.errors import CauseType, FieldError
 
-__all__ = ["go_repr", "validate"]
+__all__ = ["go_repr", "name_is_valid", "validate", "validate_metadata"]
 
 NameFunc = Callable[[str, bool], list[str]]
 
@@ -232,6 +232,23 @@ def validate(obj: dict[str, Any], *, old: dict[str, Any] | None = None) -> list[
         if update_handler is not None:
             update_handler(errs, obj, old)
     return _unique(errs)
+
+
+def validate_metadata(obj: dict[str, Any]) -> list[FieldError]:
+    """The ``metadata`` problems :func:`validate` reports (first) for a new ``obj``.
+
+    For a Pod this and the spec's problems are the whole of :func:`validate`: the API
+    server checks a pod made from an already validated template this way.
+    """
+    errs = _Errs()
+    kind = _s(obj.get("kind"))
+    _validate_object_meta(errs, obj.get("metadata"), kind, _NAME_FUNCS.get(kind, name_is_dns_subdomain))
+    return _unique(errs)
+
+
+def name_is_valid(kind: str, name: str) -> bool:
+    """Whether ``metadata.name`` alone passes :func:`validate_metadata` for ``kind``."""
+    return bool(name) and not _NAME_FUNCS.get(kind, name_is_dns_subdomain)(name, False)
 
 
 def _unique(errs: list[FieldError]) -> list[FieldError]:

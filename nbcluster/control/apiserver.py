@@ -28,7 +28,7 @@ from nbcluster.api.naming import generate_name
 from nbcluster.api.resources import ResourceInfo
 from nbcluster.api.schema import validate_schema
 from nbcluster.api.selectors import FieldSelector, LabelSelector
-from nbcluster.api.validation import validate
+from nbcluster.api.validation import name_is_valid, validate, validate_metadata
 from nbcluster.errors import (
     AlreadyExists,
     BadRequest,
@@ -65,6 +65,9 @@ _NO_SPEC_KINDS = {
 
 #: Kinds with a status subresource: a plain update keeps the stored status.
 _STATUS_KINDS = {info.kind for info in resources.RESOURCES if "status" in info.subresources}
+
+#: Pod templates whose defaulted spec the API server remembers (see ``create(template_spec=)``).
+_TEMPLATE_SPECS_KEPT = 1024
 
 #: The namespaces every cluster starts with.
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -108,6 +111,8 @@ class APIServer:
         self._allocated_ips: set[str] = set()
         self._allocated_node_ports: set[int] = set()
         self._hooks: list[Callable[[str, Obj], None]] = []
+        #: id(a stored pod template spec) -> what defaulting and validation made of it
+        self._templates: dict[int, _TemplateMemo] = {}
         for svc in store.list("services")[0]:
             self._remember_service(svc)
         # Indexes controllers lean on at scale.
@@ -274,8 +279,17 @@ class APIServer:
         dry_run: bool = False,
         validate_schema: bool = True,
         owned: bool = False,
+        template_spec: Obj | None = None,
     ) -> Obj:
         """Create an object. ``owned=True``: the caller hands ``obj`` over (no copy made).
+
+        ``template_spec``: for a Pod a controller makes from a pod template, the template's
+        ``spec`` as stored in its owner (never mutated), which ``obj["spec"]`` equals.
+        Defaulting and validating a pod spec depend on nothing but the spec, so the outcome
+        is remembered per template: the next pods from it get a copy of the defaulted spec
+        and only their metadata is validated. A spec that differs from the template, a
+        template that does not validate, and every write without ``template_spec`` (users')
+        go through the whole of defaulting and validation.
 
         Returns the stored object (a copy unless ``owned``).
         """
@@ -298,8 +312,21 @@ class APIServer:
             meta["name"] = generate_name(meta["generateName"])
         meta.setdefault("uid", str(uuid.uuid4()))
         to_storage_version(obj)
-        apply_defaults(obj)
-        errors += validate(obj)
+        checked = False
+        if template_spec is not None and info.kind == "Pod":
+            spec = obj.get("spec")
+            memo = None
+            if not errors and (spec is template_spec or spec == template_spec):
+                memo = self._template_memo(str(obj["apiVersion"]), template_spec)
+            if memo is not None and memo.defaulted is not None:
+                obj["spec"] = deep_copy(memo.defaulted)
+                # The spec validated clean already: clean metadata make the pod valid.
+                checked = memo.metadata_clean(obj)
+            elif spec is template_spec:
+                obj["spec"] = deep_copy(template_spec)  # the stored template is never changed
+        if not checked:
+            apply_defaults(obj)  # idempotent: an already defaulted spec stays as it is
+            errors += validate(obj)
         if errors:
             raise ValidationError(info.kind, meta.get("name") or meta.get("generateName") or "", errors)
         with self._lock:
@@ -324,11 +351,21 @@ class APIServer:
             stored = self.store.create(info.group_resource, obj)
         return stored if owned else deep_copy(stored)
 
+    def _template_memo(self, api_version: str, template_spec: Obj) -> _TemplateMemo:
+        """What defaulting and validation make of a stored pod template's spec (computed once)."""
+        memos = self._templates
+        memo = memos.get(id(template_spec))
+        if memo is None or memo.spec is not template_spec:
+            if len(memos) >= _TEMPLATE_SPECS_KEPT:
+                memos.clear()
+            memo = memos[id(template_spec)] = _TemplateMemo(api_version, template_spec)
+        return memo
+
     def _admit_shape(self, obj: Obj, check_schema: bool) -> tuple[ResourceInfo, list[FieldError]]:
         if not isinstance(obj, dict):
             raise BadRequest("an object must be a mapping with apiVersion, kind and metadata")
-        missing = [f for f in ("apiVersion", "kind") if not obj.get(f)]
-        if missing:
+        if not obj.get("apiVersion") or not obj.get("kind"):
+            missing = [f for f in ("apiVersion", "kind") if not obj.get(f)]
             raise BadRequest("error validating data: [" + ", ".join(f"{m} not set" for m in missing) + "]")
         info = resources.for_kind(str(obj["apiVersion"]), str(obj["kind"]))
         errors: list[FieldError] = validate_schema(obj) if check_schema else []
@@ -796,6 +833,46 @@ class APIServer:
 
     def all_namespaced_resources(self) -> Iterable[ResourceInfo]:
         return (info for info in resources.RESOURCES if info.namespaced and "list" in info.verbs)
+
+
+class _TemplateMemo:
+    """One pod template spec's defaulted form, if it validates clean, and the last pod
+    metadata (but its name and uid) found clean for a pod made from it."""
+
+    __slots__ = ("clean_metadata", "defaulted", "spec")
+
+    def __init__(self, api_version: str, spec: Obj) -> None:
+        probe = {
+            "apiVersion": api_version,
+            "kind": "Pod",
+            "metadata": {"name": "template"},
+            "spec": deep_copy(spec),
+        }
+        apply_defaults(probe)
+        self.spec = spec
+        #: None: the spec has problems, every pod from it is checked in full (same errors)
+        self.defaulted: Obj | None = None if validate(probe) else probe["spec"]
+        self.clean_metadata: Obj | None = None
+
+    def metadata_clean(self, pod: Obj) -> bool:
+        """Whether :func:`validate_metadata` finds nothing wrong with ``pod``'s metadata.
+
+        Each field is checked on its own, so metadata equal to the last clean one but for
+        the name (a controller's pods differ only in their generated name and uid) needs
+        only its name checked.
+        """
+        meta = pod["metadata"]
+        rest = {k: v for k, v in meta.items() if k != "name" and k != "uid"}
+        if rest == self.clean_metadata:
+            return name_is_valid(str(pod.get("kind")), _s(meta.get("name")))
+        if validate_metadata(pod):
+            return False
+        self.clean_metadata = deep_copy(rest)
+        return True
+
+
+def _s(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def validate_schema_for_patch(obj: Obj) -> list[FieldError]:

@@ -1,8 +1,10 @@
 """The scheduler's doing half: watches Pending pods and nodes, binds pods. No I/O beyond the API server.
 
 It keeps a cache of :class:`~nbcluster.control.scheduling.NodeInfo` (one per node,
-with the pods bound there), fed by the pod and node event handlers, and for each
-unbound pod calls the pure :func:`~nbcluster.control.scheduling.schedule`. A pod that
+with the pods bound there) in a :class:`~nbcluster.control.scheduling.NodeIndex`, fed by
+the pod and node event handlers, and for each unbound pod asks the index, which gives
+the pure :func:`~nbcluster.control.scheduling.schedule`'s answer without visiting every
+node in the common case (1,000 nodes cost about what 10 did). A pod that
 fits nowhere gets ``PodScheduled=False/Unschedulable`` and a FailedScheduling event
 with kube-scheduler's wording; it is retried when the cluster changes (a node is
 added or changes, a pod goes away) and at least every ``retry_seconds``.
@@ -14,7 +16,7 @@ from typing import Any, ClassVar
 
 from nbcluster.control.controllers.base import Controller, object_key, split_key
 from nbcluster.control.events import EventType
-from nbcluster.control.scheduling import NodeInfo, schedule
+from nbcluster.control.scheduling import NodeIndex, NodeInfo
 from nbcluster.errors import Conflict, NotFound
 from nbcluster.store import WatchEvent
 from nbcluster.util.clock import format_time
@@ -38,8 +40,9 @@ class Scheduler(Controller):
     def __init__(self, api: Any, clock: Any, *, retry_seconds: float = 60.0, **kwargs: Any) -> None:
         super().__init__(api, clock, **kwargs)
         self.retry_seconds = retry_seconds
-        self.nodes: dict[str, NodeInfo] = {}
-        self._sorted: list[NodeInfo] | None = None
+        self.index = NodeIndex()
+        #: node name -> NodeInfo (the index's own dict: change it through ``self.index``)
+        self.nodes: dict[str, NodeInfo] = self.index.nodes
         self.unschedulable: set[str] = set()
 
     # -- cache ---------------------------------------------------------------
@@ -47,7 +50,7 @@ class Scheduler(Controller):
     def setup(self) -> None:
         with self.api.store.lock:
             for node in self.api.cached_list("nodes"):
-                self.nodes[node["metadata"]["name"]] = NodeInfo(node)
+                self.index.add(NodeInfo(node))
             for pod in self.api.cached_list("pods"):
                 self._account(pod)
             self.on("nodes", self._on_node)
@@ -72,16 +75,16 @@ class Scheduler(Controller):
 
     def _on_node(self, event: WatchEvent) -> list[str]:
         name = event.object["metadata"]["name"]
-        self._sorted = None
         if event.type == "DELETED":
-            self.nodes.pop(name, None)
+            self.index.remove(name)
             return []
         info = self.nodes.get(name)
         if info is None:
-            info = self.nodes[name] = NodeInfo(event.object)
+            info = NodeInfo(event.object)
             for pod in self.api.pods_on_node(name):
                 if _holds_resources(pod):
                     info.add_pod(pod)
+            self.index.add(info)
         else:
             info.set_node(event.object)
         return self._retry_unschedulable()
@@ -118,11 +121,6 @@ class Scheduler(Controller):
         keys, self.unschedulable = list(self.unschedulable), set()
         return keys
 
-    def _node_list(self) -> list[NodeInfo]:
-        if self._sorted is None or len(self._sorted) != len(self.nodes):
-            self._sorted = [self.nodes[name] for name in sorted(self.nodes)]
-        return self._sorted
-
     # -- scheduling ----------------------------------------------------------
 
     def sync(self, key: str) -> float | None:
@@ -135,7 +133,7 @@ class Scheduler(Controller):
         if volume_problem is not None:
             self._unschedulable(key, pod, volume_problem)
             return self.retry_seconds
-        result = schedule(pod, self._node_list())
+        result = self.index.schedule(pod)
         if result.node_name is None:
             self._unschedulable(key, pod, result.message)
             return self.retry_seconds
@@ -144,7 +142,10 @@ class Scheduler(Controller):
         except (Conflict, NotFound):
             return None
         self.unschedulable.discard(key)
-        self.nodes[result.node_name].add_pod(bound)
+        info = self.nodes.get(result.node_name)
+        # Our pod listener accounted the bound pod already (the store calls it inside bind).
+        if info is not None and not info.has_pod(bound):
+            info.add_pod(bound)
         self.events.event(
             bound,
             EventType.NORMAL,

@@ -62,11 +62,17 @@ The hot loop reads integers precomputed on each ``NodeInfo`` plus a per-node mem
 score for recent request shapes (dropped whenever that node changes); quantities are
 parsed once per pod, never per node, and nothing is deep-copied. Pods with required
 (anti-)affinity cost O(pods in the cluster), as in kube-scheduler's PreFilter.
+
+:class:`NodeIndex` (what the scheduler loop uses) gives :func:`schedule`'s node for the
+same common case without visiting every node: a heap per request shape and owner, so a
+pod costs O(log nodes) -- about 20 us with its ``add_pod`` at 1,000 nodes on the same box,
+where the loop over every node cost 0.3-0.4 ms. Requests are memoised per request shape.
 """
 
 from __future__ import annotations
 
 import functools
+import heapq
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -93,6 +99,7 @@ __all__ = [
     "TAINT_NODE_NOT_READY",
     "TAINT_NODE_UNREACHABLE",
     "TAINT_NODE_UNSCHEDULABLE",
+    "NodeIndex",
     "NodeInfo",
     "RequiredNodeAffinity",
     "Resources",
@@ -305,9 +312,41 @@ def _aggregate(
     return total
 
 
+#: Request inputs (``repr`` of every field ``_requests_pair`` reads) -> its answer. The pods of
+#: one Deployment share a handful of shapes, so 100,000 pods parse a few quantities, not 200,000.
+_REQUESTS_MEMO: dict[str, tuple[Resources, Resources]] = {}
+_REQUESTS_MEMO_SIZE = 4096
+
+
 def _requests_pair(pod: Mapping[str, Any]) -> tuple[Resources, Resources]:
-    """(requests, non-zero requests) of a pod, parsing every quantity once."""
+    """(requests, non-zero requests) of a pod, memoised on what they are computed from.
+
+    The answer is shared between pods with the same requests: callers must not mutate it
+    (:func:`pod_requests` hands out copies).
+    """
     spec = pod.get("spec") or {}
+    init_containers = spec.get("initContainers") or ()
+    # repr() of JSON-shaped data tells apart every value that parses differently
+    # ("1" and 1, 1 and 1.0, True and 1): a faithful key that costs a microsecond.
+    key = repr(
+        (
+            [c.get("resources") for c in spec.get("containers") or ()],
+            [(c.get("resources"), c.get("restartPolicy")) for c in init_containers]
+            if init_containers
+            else None,
+            spec.get("resources"),
+            spec.get("overhead"),
+        )
+    )
+    pair = _REQUESTS_MEMO.get(key)
+    if pair is None:
+        if len(_REQUESTS_MEMO) >= _REQUESTS_MEMO_SIZE:
+            _REQUESTS_MEMO.clear()
+        pair = _REQUESTS_MEMO[key] = _compute_requests_pair(spec)
+    return pair
+
+
+def _compute_requests_pair(spec: Mapping[str, Any]) -> tuple[Resources, Resources]:
     app = [_container_requests(c) for c in spec.get("containers") or ()]
     init = [
         (_container_requests(c), c.get("restartPolicy") == "Always") for c in spec.get("initContainers") or ()
@@ -337,7 +376,7 @@ def pod_requests(pod: Mapping[str, Any], *, non_zero: bool = False) -> Resources
     memory counts as 100m / 200Mi (what scoring uses; filtering uses the real requests).
     """
     plain, nz = _requests_pair(pod)
-    return nz if non_zero else plain
+    return (nz if non_zero else plain).copy()
 
 
 # ---------------------------------------------------------------------------
@@ -575,8 +614,6 @@ def required_node_affinity(pod_spec: Mapping[str, Any]) -> RequiredNodeAffinity 
     return RequiredNodeAffinity(tuple(selector.items()), terms)
 
 
-
-
 def _preferred_node_affinity(pod_spec: Mapping[str, Any]) -> list[tuple[int, _NodeSelectorTerm]]:
     out = []
     for preferred in _node_affinity(pod_spec).get("preferredDuringSchedulingIgnoredDuringExecution") or ():
@@ -722,6 +759,9 @@ class NodeInfo:
     # _schedule_fast's memo: request shape id -> rank, for the few shapes last found to
     # fit this node; forgotten whenever the node or its pods change.
     _memo: dict[int, int] = field(init=False)
+    # Bumped on every change; the NodeIndex holding this node (if any) hears of each change.
+    _version: int = field(init=False, default=0)
+    _index: NodeIndex | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.requested = Resources()
@@ -761,6 +801,9 @@ class NodeInfo:
 
     def _refresh(self) -> None:
         self._memo = {}
+        self._version += 1
+        if self._index is not None:
+            self._index._changed(self)
         allocatable = self.allocatable
         self._free_cpu = allocatable.milli_cpu - self.requested.milli_cpu
         self._free_mem = allocatable.memory - self.requested.memory
@@ -910,6 +953,7 @@ class _InterPodState:
         pod: Mapping[str, Any],
         nodes: Sequence[NodeInfo],
         namespace_labels: Mapping[str, Mapping[str, str]] | None,
+        anti_nodes: Iterable[NodeInfo] | None = None,
     ) -> None:
         meta = pod.get("metadata") or {}
         namespace = meta.get("namespace") or "default"
@@ -922,7 +966,9 @@ class _InterPodState:
         self.affinity_counts: dict[tuple[str, str], int] = {}
         self.anti_counts: dict[tuple[str, str], int] = {}
         # Existing pods whose required anti-affinity selects the incoming pod.
-        for ni in [n for n in nodes if n._anti_affinity_pods]:
+        if anti_nodes is None:
+            anti_nodes = [n for n in nodes if n._anti_affinity_pods]
+        for ni in anti_nodes:
             for entry in ni.pods.values():
                 for term in entry.anti_affinity:
                     if term.matches(namespace, labels, own_ns_labels):
@@ -1040,6 +1086,7 @@ class _PodContext:
         pod: Mapping[str, Any],
         nodes: Sequence[NodeInfo],
         namespace_labels: Mapping[str, Mapping[str, str]] | None,
+        anti_nodes: Iterable[NodeInfo] | None = None,
     ) -> None:
         spec = pod.get("spec") or {}
         self.request, self.non_zero = _requests_pair(pod)
@@ -1053,12 +1100,21 @@ class _PodContext:
         self.required = required_node_affinity(spec)
         self.preferred = _preferred_node_affinity(spec)
         self.ports = _host_ports(pod)
-        inter_pod = _InterPodState(pod, nodes, namespace_labels)
-        self.inter_pod = inter_pod if inter_pod.active else None
+        if anti_nodes is not None and not anti_nodes and not (spec.get("affinity") or {}):
+            # No pod (anti-)affinity anywhere: InterPodAffinity has nothing to count.
+            self.inter_pod: _InterPodState | None = None
+        else:
+            inter_pod = _InterPodState(pod, nodes, namespace_labels, anti_nodes)
+            self.inter_pod = inter_pod if inter_pod.active else None
         self.owner = _controller_uid(pod)
         # Verdicts of the taint filter per distinct set of taints (most nodes share a few).
         self.taint_verdicts: dict[tuple[tuple[str, str, str], ...], str | None] = {}
         self.slow_static = self.node_name is not None or self.required is not None or bool(self.ports)
+
+    @property
+    def fast(self) -> bool:
+        """Whether :func:`_schedule_fast` can place this pod (nothing that needs the general path)."""
+        return not (self.slow_static or self.inter_pod is not None or self.extra_resources or self.preferred)
 
     def static_reason(self, ni: NodeInfo) -> str | None:
         """NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts."""
@@ -1246,7 +1302,7 @@ def schedule(
     ctx = _PodContext(pod, nodes, namespace_labels)
     reasons: dict[str, int] = {}
     chosen: NodeInfo | None = None
-    general = ctx.slow_static or ctx.inter_pod is not None or ctx.extra_resources or bool(ctx.preferred)
+    general = not ctx.fast
     if not general:
         try:
             chosen = _schedule_fast(ctx, nodes, reasons)
@@ -1258,3 +1314,199 @@ def schedule(
     if chosen is None:
         return ScheduleResult(None, fit_error_message(num_nodes, reasons), reasons)
     return ScheduleResult(chosen.name, "", reasons)
+
+
+# ---------------------------------------------------------------------------
+# NodeIndex: the scheduler cache, indexed for the common case
+# ---------------------------------------------------------------------------
+
+#: The fast path met a node that needs normalised scores (a PreferNoSchedule taint).
+_GENERAL = object()
+
+
+def _fast_rank(ni: NodeInfo, req_cpu: int, req_mem: int, p_cpu: int, p_mem: int, check: bool) -> int | None:
+    """:func:`_schedule_fast`'s rank of a node for one request shape (None: it does not fit)."""
+    if ni._free_pods <= 0 or (check and (req_cpu > ni._free_cpu or req_mem > ni._free_mem)):
+        return None
+    x = ni._cpu_num - p_cpu
+    y = ni._mem_num - p_mem
+    score = ((x // ni._cpu_den if x >= 0 else 0) + (y // ni._mem_den if y >= 0 else 0)) // 2
+    return (score << _SCORE_SHIFT) - ni.pod_count
+
+
+class _RankHeap:
+    """The plain nodes that fit one request shape, ranked for one owner: a lazy min-heap of
+    ``(-rank, name, version, node)`` where rank includes the owner-spreading term.
+
+    An entry whose version is not its node's current one is stale (dropped when it reaches
+    the top). Nodes in ``dirty`` changed since their last entry: they are re-ranked at the
+    next pod of this shape and owner.
+    """
+
+    __slots__ = ("dirty", "entries")
+
+    def __init__(self, dirty: set[NodeInfo]) -> None:
+        self.entries: list[tuple[int, str, int, NodeInfo]] = []
+        self.dirty = dirty
+
+
+class NodeIndex:
+    """The scheduler cache: every :class:`NodeInfo` by name, with an index over them.
+
+    :meth:`schedule` gives exactly :func:`schedule`'s node without visiting every node in the
+    common case (no node name, affinity, host ports, extended resources or PreferNoSchedule
+    taints involved). Nodes neither tainted nor cordoned ("plain", nearly all of them) sit,
+    per request shape and controller owner, in a heap ordered by the fast path's rank
+    (LeastAllocated score, then fewest pods of that owner, then fewest pods), then name: its
+    top is the answer. A node that changes is re-ranked lazily, at the next pod of each
+    shape and owner; the pods of one ReplicaSet come in runs (a sync creates up to 500), so
+    a few heaps serve them all and a heap is rebuilt (one pass over the nodes) once per run
+    at worst. Tainted or cordoned nodes are looked at one by one, as :func:`schedule` does.
+    When no node fits, or the pod needs the general path, :func:`schedule` answers (with its
+    message and reasons); a successful answer carries no reasons.
+
+    Change nodes only through :meth:`add` / :meth:`remove` and the NodeInfo's own
+    ``set_node`` / ``add_pod`` / ``remove_pod`` (which tell the index). Not thread-safe:
+    one scheduler owns it.
+    """
+
+    #: (request shape, owner) pairs with a heap of their own; the least recently used go.
+    max_heaps = 8
+
+    def __init__(self, nodes: Iterable[NodeInfo] = ()) -> None:
+        self.nodes: dict[str, NodeInfo] = {}
+        self._sorted: list[NodeInfo] | None = None
+        self._irregular: dict[str, NodeInfo] = {}  # tainted or cordoned
+        self._anti: dict[str, NodeInfo] = {}  # holding pods with required anti-affinity
+        self._heaps: dict[tuple[int, int, int, int, str | None], _RankHeap] = {}
+        for ni in nodes:
+            self.add(ni)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.nodes
+
+    def get(self, name: str) -> NodeInfo | None:
+        return self.nodes.get(name)
+
+    def add(self, ni: NodeInfo) -> None:
+        """Add (or replace, by name) a node."""
+        old = self.nodes.get(ni.name)
+        if old is not None and old is not ni:
+            self._detach(old)
+        self.nodes[ni.name] = ni
+        self._sorted = None
+        ni._index = self
+        ni._version += 1
+        self._changed(ni)
+
+    def remove(self, name: str) -> NodeInfo | None:
+        ni = self.nodes.pop(name, None)
+        if ni is not None:
+            self._detach(ni)
+            self._sorted = None
+        return ni
+
+    def _detach(self, ni: NodeInfo) -> None:
+        ni._index = None
+        ni._version += 1  # every heap entry of it is stale now
+        if self._irregular.get(ni.name) is ni:
+            del self._irregular[ni.name]
+        if self._anti.get(ni.name) is ni:
+            del self._anti[ni.name]
+        for heap in self._heaps.values():
+            heap.dirty.discard(ni)
+
+    def _changed(self, ni: NodeInfo) -> None:
+        """Called by ``ni`` after every change (its version already bumped)."""
+        name = ni.name
+        if ni._clear:
+            self._irregular.pop(name, None)
+        else:
+            self._irregular[name] = ni
+        if ni._anti_affinity_pods:
+            self._anti[name] = ni
+        else:
+            self._anti.pop(name, None)
+        for heap in self._heaps.values():
+            heap.dirty.add(ni)
+
+    def sorted_nodes(self) -> list[NodeInfo]:
+        """Every node, by name (what :func:`schedule` takes)."""
+        if self._sorted is None:
+            self._sorted = [self.nodes[name] for name in sorted(self.nodes)]
+        return self._sorted
+
+    def schedule(
+        self, pod: Mapping[str, Any], *, namespace_labels: Mapping[str, Mapping[str, str]] | None = None
+    ) -> ScheduleResult:
+        """``schedule(pod, sorted_nodes())``'s node, found through the index when possible."""
+        nodes = self.sorted_nodes()
+        if nodes:
+            ctx = _PodContext(pod, nodes, namespace_labels, self._anti.values())
+            if ctx.fast:
+                chosen = self._schedule_fast(ctx)
+                if isinstance(chosen, NodeInfo):
+                    return ScheduleResult(chosen.name, "")
+        return schedule(pod, nodes, namespace_labels=namespace_labels)
+
+    def _heap(self, key: tuple[int, int, int, int, str | None]) -> _RankHeap:
+        heaps = self._heaps
+        heap = heaps.pop(key, None)
+        if heap is None:
+            if len(heaps) >= self.max_heaps:
+                del heaps[next(iter(heaps))]
+            heap = _RankHeap({ni for ni in self.nodes.values() if ni._clear})
+        heaps[key] = heap  # most recently used last
+        return heap
+
+    def _schedule_fast(self, ctx: _PodContext) -> NodeInfo | object | None:
+        """The node :func:`_schedule_fast` would choose, None, or ``_GENERAL``."""
+        request = ctx.request
+        check = ctx.check_resources
+        req_cpu, req_mem = request.milli_cpu, request.memory
+        nz_cpu, nz_mem = ctx.non_zero.milli_cpu, ctx.non_zero.memory
+        p_cpu = nz_cpu * MAX_NODE_SCORE
+        p_mem = nz_mem * MAX_NODE_SCORE
+        owner = ctx.owner
+        best: NodeInfo | None = None
+        best_key: tuple[int, str] | None = None  # (-rank with the owner term, name): smallest wins
+        for ni in self._irregular.values():
+            if ctx.static_reason(ni) is not None:
+                continue
+            if ni._prefer_taints:
+                return _GENERAL
+            rank = _fast_rank(ni, req_cpu, req_mem, p_cpu, p_mem, check)
+            if rank is None:
+                continue
+            if owner is not None:
+                rank -= ni.owner_counts.get(owner, 0) << _OWNED_SHIFT
+            key = (-rank, ni.name)
+            if best_key is None or key < best_key:
+                best, best_key = ni, key
+        heap = self._heap((req_cpu, req_mem, nz_cpu, nz_mem, owner))
+        entries = heap.entries
+        if heap.dirty:
+            push = heapq.heappush
+            for ni in heap.dirty:
+                if ni._clear:
+                    rank = _fast_rank(ni, req_cpu, req_mem, p_cpu, p_mem, check)
+                    if rank is not None:
+                        if owner is not None:
+                            owned = ni.owner_counts.get(owner)
+                            if owned:
+                                rank -= owned << _OWNED_SHIFT
+                        push(entries, (-rank, ni.name, ni._version, ni))
+            heap.dirty.clear()
+            if len(entries) > 2 * len(self.nodes) + 64:
+                entries[:] = [e for e in entries if e[2] == e[3]._version]
+                heapq.heapify(entries)
+        while entries and entries[0][2] != entries[0][3]._version:
+            heapq.heappop(entries)
+        if entries:
+            top = entries[0]
+            if best_key is None or (top[0], top[1]) < best_key:
+                best = top[3]
+        return best

@@ -31,6 +31,8 @@ DELETED = "DELETED"
 Obj = dict[str, Any]
 Key = tuple[str, str]  # (namespace or "", name)
 
+_MISSING = object()
+
 
 @dataclass(frozen=True, slots=True)
 class WatchEvent:
@@ -70,6 +72,42 @@ class _Bucket:
         for name, fn in self.indexers.items():
             index = self.indexes[name]
             for value in fn(obj):
+                index.setdefault(value, set()).add(key)
+
+    def replace(self, key: Key, old: Obj, obj: Obj) -> None:
+        """``remove(key, old)`` then ``insert(key, obj)``, touching only the index entries
+        that change (a status write keeps labels, owner and node: nothing to re-index)."""
+        self.by_key[key] = obj
+        self.by_namespace[key[0]][key[1]] = obj
+        old_labels = old["metadata"].get("labels")
+        labels = obj["metadata"].get("labels")
+        if old_labels is not labels and old_labels != labels:
+            by_label = self.by_label
+            if old_labels:
+                for pair in old_labels.items():
+                    if labels is None or labels.get(pair[0], _MISSING) != pair[1]:
+                        keys = by_label.get(pair)
+                        if keys is not None:
+                            keys.discard(key)
+                            if not keys:
+                                del by_label[pair]
+            if labels:
+                for pair in labels.items():
+                    by_label.setdefault(pair, set()).add(key)
+        for name, fn in self.indexers.items():
+            old_values = fn(old)
+            values = fn(obj)
+            if old_values == values:
+                continue
+            index = self.indexes[name]
+            for value in old_values:
+                if value not in values:
+                    keys = index.get(value)
+                    if keys is not None:
+                        keys.discard(key)
+                        if not keys:
+                            del index[value]
+            for value in values:
                 index.setdefault(value, set()).add(key)
 
     def remove(self, key: Key, obj: Obj) -> None:
@@ -313,8 +351,7 @@ class Store:
                 )
             self._revision += 1
             obj["metadata"]["resourceVersion"] = str(self._revision)
-            bucket.remove(key, old)
-            bucket.insert(key, obj)
+            bucket.replace(key, old, obj)
             self._emit(WatchEvent(MODIFIED, resource, obj, old, self._revision))
             return obj
 

@@ -77,3 +77,26 @@ def test_endpoints_of_a_deleted_service_go(api, clock) -> None:  # type: ignore[
     api.delete("services", "web")
     controller.sync("default/web")
     assert api.cached("endpoints", "web", "default") is None
+
+
+def test_services_added_or_changed_later_are_seen_by_pod_events(api, clock) -> None:  # type: ignore[no-untyped-def]
+    controller = EndpointsController(api, clock)
+    controller.setup()
+    running_pod(api, "a", "10.244.0.2", ready=True)  # no Service selects pods yet
+    controller.queue.clear()
+    svc = api.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web"},
+            "spec": {"selector": {"app": "db"}, "ports": [{"port": 80}]},
+        }
+    )
+    controller.queue.clear()
+    running_pod(api, "b", "10.244.0.3", ready=True)
+    assert controller.queue.pending() == []  # selects app=db, not these pods
+    svc["spec"]["selector"] = {"app": "web"}
+    api.update(svc)
+    controller.queue.clear()
+    api.delete("pods", "b", grace_period_seconds=0)
+    assert controller.queue.pending() == ["default/web"]

@@ -64,3 +64,24 @@ def test_events_map_to_keys(api, clock) -> None:  # type: ignore[no-untyped-def]
     api.delete("configmaps", "owner")
     queued = set(gc.queue.pending())
     assert queued == {f"dependent|{p['metadata']['uid']}" for p in pods}
+
+
+def test_new_dependents_are_checked_only_when_an_owner_may_be_missing(api, clock) -> None:  # type: ignore[no-untyped-def]
+    owner, _pods, gc = setup_owner_with_pods(api, clock, count=0)
+    gc.queue.clear()
+    live = api.create(make_pod("live", owner=owner_ref(owner)))
+    assert gc.queue.pending() == []  # its owner is alive: nothing a check could do
+    dangling = api.create(make_pod("dangling", owner=owner_ref(owner) | {"uid": "gone-uid"}))
+    renamed = api.create(make_pod("renamed", owner=owner_ref(owner) | {"name": "someone-else"}))
+    assert set(gc.queue.pending()) == {
+        f"dependent|{dangling['metadata']['uid']}",
+        f"dependent|{renamed['metadata']['uid']}",
+    }
+    gc.sync(f"dependent|{dangling['metadata']['uid']}")
+    gc.sync(f"dependent|{renamed['metadata']['uid']}")
+    assert {p["metadata"]["name"] for p in api.cached_list("pods", "default")} == {"live"}
+    api.delete("configmaps", "owner", propagation_policy="Foreground")
+    gc.queue.clear()
+    late = api.create(make_pod("late", owner=owner_ref(owner)))
+    assert f"dependent|{late['metadata']['uid']}" in gc.queue.pending()
+    assert live["metadata"]["uid"] in gc._dependents[owner["metadata"]["uid"]]

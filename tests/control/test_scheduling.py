@@ -11,6 +11,7 @@ import pytest
 
 from nbcluster.control.scheduling import (
     DEFAULT_MEMORY_REQUEST,
+    NodeIndex,
     NodeInfo,
     Resources,
     effective_taints,
@@ -1084,3 +1085,122 @@ def test_common_case_cost_at_1000_nodes() -> None:
             next(ni for ni in infos if ni.name == result.node_name).add_pod(pod)
         rounds.append(spent / 100)
     assert min(rounds) < 0.005, f"{min(rounds) * 1000:.2f} ms per pod"
+
+
+# ---------------------------------------------------------------------------
+# NodeIndex (the scheduler cache's index) gives exactly schedule()'s node
+# ---------------------------------------------------------------------------
+
+
+def test_node_index_matches_schedule_through_every_kind_of_change() -> None:
+    rng = random.Random(11)
+
+    def random_node(name: str, soft: float = 0.0) -> dict[str, Any]:
+        taints = None
+        roll = rng.random()
+        if roll < 0.1:
+            taints = [{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]
+        elif roll < 0.1 + soft:
+            taints = [{"key": "soft", "effect": "PreferNoSchedule"}]
+        if rng.random() < 0.7:  # most nodes alike: scores tie and the owner term decides
+            cpu, memory, pods = "4", "8Gi", "110"
+        else:
+            cpu, memory, pods = rng.choice(["1", "2"]), rng.choice(["1Gi", "2Gi"]), rng.choice(["4", "8"])
+        return make_node(
+            name, cpu=cpu, memory=memory, pods=pods, taints=taints, unschedulable=rng.random() < 0.05
+        )
+
+    index = NodeIndex(NodeInfo(random_node(f"n{i:02d}")) for i in range(30))
+    bound: list[tuple[str, dict[str, Any]]] = []
+    shapes = [(None, None), (None, None), ("100m", "128Mi"), ("250m", None), ("1", "1Gi"), ("3", "6Gi")]
+    paths = {"index": 0, "schedule": 0}
+    for i in range(2000):
+        roll = rng.random()
+        if bound and roll < 0.2:
+            name, gone = bound.pop(rng.randrange(len(bound)))
+            info = index.get(name)
+            if info is not None:
+                info.remove_pod(gone)
+        elif roll < 0.22:
+            name = f"n{rng.randrange(40):02d}"
+            if name in index and rng.random() < 0.5:
+                index.remove(name)
+            else:
+                info = NodeInfo(random_node(name))
+                for node_name, pod in bound:
+                    if node_name == name:
+                        info.add_pod(pod)
+                index.add(info)
+        elif roll < 0.25 and len(index):
+            info = rng.choice(list(index.nodes.values()))
+            info.set_node(random_node(info.name, soft=0.05))  # PreferNoSchedule: the general path
+        shape = rng.choice(shapes)
+        owner = rng.choice([None, "rs-a", "rs-b", "rs-c"])
+        pod = make_pod(f"p{i}", cpu=shape[0], memory=shape[1])
+        if owner is not None:
+            owned(pod, owner)
+        if rng.random() < 0.1:
+            pod["spec"]["tolerations"] = [{"operator": "Exists"}]
+        expected = schedule(pod, index.sorted_nodes())
+        result = index.schedule(pod)
+        assert result.node_name == expected.node_name, i
+        assert result.message == expected.message, i
+        paths["schedule" if result.reasons or result.node_name is None else "index"] += 1
+        if result.node_name is not None:
+            bound_pod = copy.deepcopy(pod)
+            bound_pod["spec"]["nodeName"] = result.node_name
+            index.get(result.node_name).add_pod(bound_pod)  # type: ignore[union-attr]
+            bound.append((result.node_name, bound_pod))
+    assert paths["index"] > 500, paths  # the index answered, not only its fallback
+
+
+def test_node_index_spreads_owners_like_schedule_at_1000_nodes() -> None:
+    def nodes() -> list[NodeInfo]:
+        return cluster(
+            *(make_node(f"node-{i:04d}", cpu="64", memory="256Gi", pods="200") for i in range(1000))
+        )
+
+    index, plain = NodeIndex(nodes()), nodes()
+
+    def both(pod: dict[str, Any]) -> str:
+        chosen = index.schedule(pod).node_name
+        assert chosen is not None and chosen == place(pod, plain), pod["metadata"]["name"]
+        index.get(chosen).add_pod(pod)  # type: ignore[union-attr]
+        return chosen
+
+    first = [both(owned(make_pod(f"a-{i}"), "rs-a")) for i in range(1000)]
+    # rs-a leaves the odd nodes and rs-b fills them: every node holds one pod again, so only
+    # the owner term sends the next rs-a pods to the odd nodes.
+    for i, name in enumerate(first):
+        if i % 2:
+            gone = owned(make_pod(f"a-{i}"), "rs-a")
+            assert index.get(name).remove_pod(gone) and next(n for n in plain if n.name == name).remove_pod(
+                gone
+            )  # type: ignore[union-attr]
+    for i in range(500):
+        both(owned(make_pod(f"b-{i}"), "rs-b"))
+    again = [both(owned(make_pod(f"a2-{i}"), "rs-a")) for i in range(500)]
+    assert all(int(name[-4:]) % 2 == 1 for name in again[:250]), again[:5]
+
+
+def test_node_index_honours_anti_affinity_of_pods_already_placed() -> None:
+    index = NodeIndex(NodeInfo(make_node(f"n{i}")) for i in range(4))
+
+    def place_both(pod: dict[str, Any]) -> str | None:
+        expected = schedule(pod, index.sorted_nodes())
+        result = index.schedule(pod)
+        assert result.node_name == expected.node_name and result.message == expected.message
+        if result.node_name is not None:
+            bound = copy.deepcopy(pod)
+            bound["spec"]["nodeName"] = result.node_name
+            index.get(result.node_name).add_pod(bound)  # type: ignore[union-attr]
+        return result.node_name
+
+    guard = make_pod("guard", labels={"role": "guard"}, affinity=anti_affinity({"app": "web"}))
+    guarded = place_both(guard)
+    web = [place_both(make_pod(f"web-{i}", labels={"app": "web"})) for i in range(6)]
+    assert guarded not in web  # the guard's anti-affinity keeps web pods off its node
+    other = [place_both(make_pod(f"db-{i}", labels={"app": "db"})) for i in range(4)]
+    assert guarded in other  # pods it does not select may go there
+    index.get(guarded).remove_pod(guard)  # type: ignore[arg-type, union-attr]
+    assert guarded in [place_both(make_pod(f"web-late-{i}", labels={"app": "web"})) for i in range(4)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,9 +27,12 @@ from nbcluster.util.clock import Clock
 if TYPE_CHECKING:
     from nbcluster.control.apiserver import APIServer
 
-__all__ = ["Controller", "ControllerManager", "object_key", "owner_key", "split_key"]
+__all__ = ["WORKER_SLICE_SECONDS", "Controller", "ControllerManager", "object_key", "owner_key", "split_key"]
 
 log = logging.getLogger("nbcluster.controllers")
+
+#: Real seconds a worker may keep the loop while its queue has keys ready.
+WORKER_SLICE_SECONDS = 0.002
 
 Obj = dict[str, Any]
 
@@ -92,21 +96,31 @@ class Controller:
         1,000 pods turn Ready one by one recounts once per batch, not 1,000 times.
         """
 
-        def enqueue(key: str) -> None:
-            if batch_seconds > 0:
-                self.queue.add_after(key, batch_seconds)
-            else:
-                self.queue.add(key)
+        # Called for every event of the resource (a pod's three, times every controller
+        # watching pods): kept to the handler call and a queue call.
+        if batch_seconds > 0:
 
-        def listener(event: WatchEvent) -> None:
-            keys = handler(event)
-            if keys is None:
-                return
-            if isinstance(keys, str):
-                enqueue(keys)
-            else:
-                for key in keys:
-                    enqueue(key)
+            def listener(event: WatchEvent) -> None:
+                keys = handler(event)
+                if keys is None:
+                    return
+                if isinstance(keys, str):
+                    self.queue.add_after(keys, batch_seconds)
+                else:
+                    for key in keys:
+                        self.queue.add_after(key, batch_seconds)
+
+        else:
+
+            def listener(event: WatchEvent) -> None:
+                keys = handler(event)
+                if keys is None:
+                    return
+                if isinstance(keys, str):
+                    self.queue.add(keys)
+                else:
+                    for key in keys:
+                        self.queue.add(key)
 
         if resource is None:
             self._unsubscribe.append(self.api.store.subscribe(None, listener))
@@ -152,12 +166,21 @@ class Controller:
             self.queue.done(key)
 
     async def run_worker(self) -> None:
+        queue = self.queue
         while True:
-            key = await self.queue.get()
+            key = await queue.get()
             if key is None:
                 return
+            # Keys that are ready now are processed for up to WORKER_SLICE_SECONDS of real
+            # time before the other controllers and the kubelets get the loop: one turn of
+            # the event loop per key costs as much as a small sync.
+            started = time.perf_counter()
             self.process(key)
-            # Let other controllers and the kubelets run between keys.
+            while len(queue) and time.perf_counter() - started < WORKER_SLICE_SECONDS:
+                key = await queue.get()
+                if key is None:
+                    return
+                self.process(key)
             await asyncio.sleep(0)
 
 

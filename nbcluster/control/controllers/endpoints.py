@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from nbcluster.api.selectors import LabelSelector
 from nbcluster.control.apiserver import Selector
-from nbcluster.control.controllers.base import Controller, split_key
+from nbcluster.control.controllers.base import Controller, object_key, split_key
 from nbcluster.errors import NotFound
 from nbcluster.store import WatchEvent
 from nbcluster.util.clock import format_time
@@ -46,13 +46,53 @@ class EndpointsController(Controller):
     name: ClassVar[str] = "endpoint-controller"
     primary: ClassVar[str] = "services"
 
+    def __init__(self, api: Any, clock: Any, **kwargs: Any) -> None:
+        super().__init__(api, clock, **kwargs)
+        #: id(a stored Service's spec.selector) -> (that dict, its parsed selector)
+        self._matchers: dict[int, tuple[dict[str, str], LabelSelector]] = {}
+        #: namespace -> its Services with a selector; kept while our service handler
+        #: hears of every change (None: recompute), so most pod events cost a lookup
+        self._selecting: dict[str, list[Obj]] | None = None
+        self._watching_services = False
+
     def setup(self) -> None:
-        super().setup()
+        self.on(self.primary, self._service_event)
+        self._watching_services = True
         self.on("pods", self._services_for_pod, batch_seconds=0.05)
+
+    def teardown(self) -> None:
+        super().teardown()
+        self._watching_services = False
+        self._selecting = None
+
+    def _service_event(self, event: WatchEvent) -> str:
+        self._selecting = None
+        return object_key(event.object)
+
+    def _selecting_services(self, namespace: str) -> list[Obj]:
+        cache = self._selecting if self._watching_services else None
+        if cache is not None:
+            services = cache.get(namespace)
+            if services is not None:
+                return services
+        services = [
+            svc
+            for svc in self.api.store.list("services", namespace)[0]
+            if svc.get("spec", {}).get("selector")
+        ]
+        if self._watching_services:
+            if cache is None:
+                cache = self._selecting = {}
+            cache[namespace] = services
+        return services
 
     def _services_for_pod(self, event: WatchEvent) -> list[str]:
         pod = event.object
         namespace = pod["metadata"].get("namespace", "")
+        # Most pod events happen where no Service selects pods: nothing to look at then.
+        services = self._selecting_services(namespace)
+        if not services:
+            return []
         if (
             event.type == "MODIFIED"
             and event.old is not None
@@ -63,14 +103,22 @@ class EndpointsController(Controller):
         if event.old is not None:
             label_sets.append(event.old["metadata"].get("labels") or {})
         keys = []
-        for svc in self.api.cached_list("services", namespace):
-            selector = svc.get("spec", {}).get("selector")
-            if not selector:
-                continue
-            matcher = LabelSelector.from_dict({"matchLabels": selector})
+        for svc in services:
+            matcher = self._matcher(svc["spec"]["selector"])
             if any(matcher.matches(labels) for labels in label_sets):
                 keys.append(f"{namespace}/{svc['metadata']['name']}")
         return keys
+
+    def _matcher(self, selector: dict[str, str]) -> LabelSelector:
+        """The parsed ``spec.selector`` of a stored Service (cached while that dict lives on)."""
+        cached = self._matchers.get(id(selector))
+        if cached is not None and cached[0] is selector:
+            return cached[1]
+        if len(self._matchers) > 4096:
+            self._matchers.clear()
+        matcher = LabelSelector.from_dict({"matchLabels": selector})
+        self._matchers[id(selector)] = (selector, matcher)
+        return matcher
 
     def sync(self, key: str) -> float | None:
         namespace, name = split_key(key)

@@ -36,6 +36,8 @@ class GarbageCollector(Controller):
         self._where: dict[str, Ref] = {}
         self._owners_of: dict[str, tuple[str, ...]] = {}
         self._dependents: dict[str, set[str]] = {}
+        #: uids of objects being deleted with the orphan or foregroundDeletion finalizer
+        self._special: set[str] = set()
 
     def setup(self) -> None:
         with self.api.store.lock:
@@ -55,7 +57,26 @@ class GarbageCollector(Controller):
     # -- the graph -----------------------------------------------------------
 
     def _on_event(self, event: WatchEvent) -> None:
-        uid = self._observe(event.resource, event.object, deleted=event.type == "DELETED")
+        obj = event.object
+        old = event.old
+        if event.type == "MODIFIED" and old is not None:
+            meta = obj["metadata"]
+            uid = meta.get("uid")
+            refs = meta.get("ownerReferences")
+            old_refs = old["metadata"].get("ownerReferences")
+            if uid and uid in self._where and (refs is old_refs or refs == old_refs):
+                # Most changes (status, a pod's binding) leave the graph as it is: the
+                # owners are the same and a uid never moves. Only deletion state matters.
+                if _in_special_deletion(obj):
+                    self._special.add(uid)
+                    self.queue.add(f"owner|{uid}")
+                else:
+                    self._special.discard(uid)
+                for owner in self._owners_of.get(uid, ()):
+                    if owner in self._special:
+                        self.queue.add(f"owner|{owner}")
+                return
+        uid = self._observe(event.resource, obj, deleted=event.type == "DELETED")
         if uid is None:
             return
         if event.type == "DELETED":
@@ -64,17 +85,35 @@ class GarbageCollector(Controller):
             return
         if self._owners_of.get(uid):
             old_refs = (event.old or {}).get("metadata", {}).get("ownerReferences")
-            if event.type == "ADDED" or old_refs != event.object["metadata"].get("ownerReferences"):
+            refs = event.object["metadata"].get("ownerReferences")
+            if (event.type == "ADDED" or old_refs != refs) and not self._owners_live(event.object):
                 self.queue.add(f"dependent|{uid}")
         if _in_special_deletion(event.object):
             self.queue.add(f"owner|{uid}")
         # A dependent of an owner in foreground deletion went away or changed.
         for owner in self._owners_of.get(uid, ()):
-            ref = self._where.get(owner)
-            if ref is not None:
-                owner_obj = self.api.store.get(*ref)
-                if owner_obj is not None and _in_special_deletion(owner_obj):
-                    self.queue.add(f"owner|{owner}")
+            if owner in self._special:
+                self.queue.add(f"owner|{owner}")
+
+    def _owners_live(self, obj: Obj) -> bool:
+        """Every owner of ``obj`` is in the graph, where its reference points, and not being
+        deleted with a finalizer of ours: a ``dependent|`` check would find nothing to do
+        (and a later change of an owner enqueues one), as Kubernetes' graph builder only
+        looks at dependents of owners it does not know."""
+        meta = obj["metadata"]
+        namespace = meta.get("namespace", "")
+        for ref in meta.get("ownerReferences") or ():
+            uid = ref.get("uid")
+            where = self._where.get(uid) if uid else None
+            if where is None or uid in self._special:
+                return False
+            try:
+                info = resources.for_kind(ref.get("apiVersion", ""), ref.get("kind", ""))
+            except UnknownResource:
+                return False
+            if where != (info.group_resource, namespace if info.namespaced else "", ref.get("name", "")):
+                return False
+        return True
 
     def _observe(self, resource: str, obj: Obj, *, deleted: bool) -> str | None:
         meta = obj["metadata"]
@@ -93,14 +132,16 @@ class GarbageCollector(Controller):
         if deleted:
             self._where.pop(uid, None)
             self._owners_of.pop(uid, None)
+            self._special.discard(uid)
             # Dependents of this uid wait for their check; owner entries go once they are gone.
             for owner in previous:
-                ref = self._where.get(owner)
-                if ref is not None:
-                    owner_obj = self.api.store.get(*ref)
-                    if owner_obj is not None and _in_special_deletion(owner_obj):
-                        self.queue.add(f"owner|{owner}")
+                if owner in self._special:
+                    self.queue.add(f"owner|{owner}")
             return uid
+        if _in_special_deletion(obj):
+            self._special.add(uid)
+        else:
+            self._special.discard(uid)
         self._where[uid] = (resource, meta.get("namespace", ""), meta["name"])
         if owners:
             self._owners_of[uid] = owners

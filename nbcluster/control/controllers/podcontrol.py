@@ -224,8 +224,13 @@ def claim_objects(
 # -- pods from templates --------------------------------------------------------------------
 
 
-def pod_from_template(template: Obj, owner: Obj, ref: Obj | None = None) -> Obj:
-    """``controller.GetPodFromTemplate``: a new Pod (``generateName: OWNER-``) the caller owns."""
+def pod_from_template(template: Obj, owner: Obj, ref: Obj | None = None, *, copy_spec: bool = True) -> Obj:
+    """``controller.GetPodFromTemplate``: a new Pod (``generateName: OWNER-``) the caller owns.
+
+    ``copy_spec=False`` leaves the template's own ``spec`` in the pod, for a caller that
+    hands it straight to ``APIServer.create(..., template_spec=template["spec"])`` (which
+    copies it) and changes nothing in it.
+    """
     tmeta = template.get("metadata") or {}
     owner_meta = owner["metadata"]
     prefix = f"{owner_meta['name']}-"
@@ -246,7 +251,7 @@ def pod_from_template(template: Obj, owner: Obj, ref: Obj | None = None) -> Obj:
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": metadata,
-        "spec": deep_copy(template.get("spec") or {}),
+        "spec": deep_copy(template.get("spec") or {}) if copy_spec else template.get("spec") or {},
     }
 
 

@@ -138,7 +138,9 @@ class ReplicaSetController(Controller):
         key = owner_key(pod, "ReplicaSet")
         old = event.old if event.type == "MODIFIED" else None
         if old is not None:
-            old_key = owner_key(old, "ReplicaSet")
+            # Status writes and bindings keep the metadata's ownerReferences list itself.
+            same_refs = old["metadata"].get("ownerReferences") is pod["metadata"].get("ownerReferences")
+            old_key = key if same_refs else owner_key(old, "ReplicaSet")
             if old_key != key:
                 keys = [k for k in (old_key, key) if k]
                 if key is None:
@@ -302,8 +304,13 @@ class ReplicaSetController(Controller):
                 # Kubernetes' API server retries that (RetryGenerateName), so do we.
                 for attempt in range(GENERATE_NAME_ATTEMPTS):
                     try:
+                        # template_spec: the API server defaults and validates the
+                        # template's spec once, then only each pod's metadata.
                         stored = self.api.create(
-                            pod_from_template(template, rs, ref), owned=True, validate_schema=False
+                            pod_from_template(template, rs, ref, copy_spec=False),
+                            owned=True,
+                            validate_schema=False,
+                            template_spec=template.get("spec"),
                         )
                         break
                     except AlreadyExists:
