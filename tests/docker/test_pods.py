@@ -10,9 +10,10 @@ from tests.docker.conftest import BUSYBOX
 from tests.docker.helpers import container_status, events, eventually, pod
 
 
-def _containers_of(client: Any, cluster: str, uid: str) -> list[Any]:
+def _containers_of(client: Any, cluster: str, uid: str, *, sparse: bool = False) -> list[Any]:
+    # sparse: no per-container inspect, which would race with a removal being waited for.
     return client.containers.list(
-        all=True, filters={"label": [f"{LABEL_CLUSTER}={cluster}", f"{LABEL_UID}={uid}"]}
+        all=True, sparse=sparse, filters={"label": [f"{LABEL_CLUSTER}={cluster}", f"{LABEL_UID}={uid}"]}
     )
 
 
@@ -191,10 +192,14 @@ spec:
     )
     c.wait("pods", name="stubborn", condition="Ready", timeout=30)
     uid = pod(c, "stubborn")["metadata"]["uid"]
-    assert len(_containers_of(docker_client, c.name, uid)) == 2  # pause + app
+    assert len(_containers_of(docker_client, c.name, uid, sparse=True)) == 2  # pause + app
     started = time.monotonic()
     c.kubectl("delete pod stubborn --wait=false")
-    eventually(lambda: not _containers_of(docker_client, c.name, uid), timeout=20, what="containers gone")
+    eventually(
+        lambda: not _containers_of(docker_client, c.name, uid, sparse=True),
+        timeout=20,
+        what="containers gone",
+    )
     took = time.monotonic() - started
     assert 3 <= took < 10, took
     eventually(lambda: c.api.cached("pods", "stubborn", "default") is None, timeout=5)

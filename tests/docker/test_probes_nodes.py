@@ -77,7 +77,7 @@ spec:
 
     def running() -> list[Any]:
         return docker_client.containers.list(
-            filters={"label": [f"{LABEL_CLUSTER}={c.name}", f"{LABEL_NODE}={node}"]}
+            sparse=True, filters={"label": [f"{LABEL_CLUSTER}={c.name}", f"{LABEL_NODE}={node}"]}
         )
 
     assert len(running()) == 2
