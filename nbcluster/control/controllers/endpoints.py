@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from nbcluster.api.selectors import LabelSelector
 from nbcluster.control.apiserver import Selector
 from nbcluster.control.controllers.base import Controller, object_key, split_key
+from nbcluster.control.controllers.podcontrol import is_pod_ready
 from nbcluster.errors import NotFound
 from nbcluster.store import WatchEvent
 from nbcluster.util.clock import format_time
@@ -21,13 +22,6 @@ from nbcluster.util.clock import format_time
 __all__ = ["EndpointsController"]
 
 Obj = dict[str, Any]
-
-
-def _pod_ready(pod: Obj) -> bool:
-    for condition in pod.get("status", {}).get("conditions", ()):
-        if condition.get("type") == "Ready":
-            return condition.get("status") == "True"
-    return False
 
 
 def _resolve_port(pod: Obj, target: Any) -> int | None:
@@ -170,7 +164,7 @@ class EndpointsController(Controller):
             if pod["spec"].get("hostname") and pod["spec"].get("subdomain") == name:
                 address["hostname"] = pod["spec"]["hostname"]
             bucket = subsets.setdefault(signature, {"addresses": [], "notReadyAddresses": []})
-            if _pod_ready(pod) or publish_not_ready:
+            if is_pod_ready(pod) or publish_not_ready:
                 bucket["addresses"].append(address)
             else:
                 bucket["notReadyAddresses"].append(address)
@@ -227,7 +221,7 @@ def _endpoint_relevant_change(old: Obj, new: Obj) -> bool:
         status = pod.get("status", {})
         return (
             status.get("podIP"),
-            _pod_ready(pod),
+            is_pod_ready(pod),
             pod["metadata"].get("labels"),
             pod["metadata"].get("deletionTimestamp"),
             status.get("phase"),
