@@ -13,6 +13,10 @@ from nbcluster.util.clock import ManualClock, format_time
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+# No registry here: Services' in-cluster forwarders (Docker runtime) use the locally built
+# busybox, in this process and in every kernel or server the tests start.
+os.environ.setdefault("NBCLUSTER_SERVICE_PROXY_IMAGE", "nbcluster/busybox:test")
+
 
 @pytest.fixture
 def clock() -> ManualClock:

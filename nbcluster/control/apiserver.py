@@ -15,6 +15,7 @@ Everything else returns copies the caller owns.
 from __future__ import annotations
 
 import ipaddress
+import random
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -104,9 +105,18 @@ class Selector:
 class APIServer:
     """Kubernetes' API semantics over a :class:`Store`. Thread-safe."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, *, service_cidr: str | None = None) -> None:
         self.store = store
         self.clock = clock
+        #: Where ClusterIPs come from (``--service-cluster-ip-range``); a runtime with a real
+        #: cluster network chooses it so that ClusterIPs are addresses pods can reach.
+        self.service_cidr = ipaddress.ip_network(service_cidr) if service_cidr else SERVICE_CIDR
+        #: Set when the cluster really listens on node ports (not simulated): a port some other
+        #: process (or another cluster in this kernel) holds is not handed out.
+        self.node_port_free: Callable[[int], bool] | None = None
+        #: The address LoadBalancer Services get at creation (kube-proxy listens there).
+        self.load_balancer_ip: str | None = None
+        self._node_port_random = random.Random()
         self._lock = threading.RLock()
         self._allocated_ips: set[str] = set()
         self._allocated_node_ports: set[int] = set()
@@ -142,7 +152,7 @@ class APIServer:
                         "labels": {"component": "apiserver", "provider": "kubernetes"},
                     },
                     "spec": {
-                        "clusterIP": str(SERVICE_CIDR.network_address + 1),
+                        "clusterIP": str(self.service_cidr.network_address + 1),
                         "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
                     },
                 },
@@ -399,6 +409,10 @@ class APIServer:
     def _allocate(self, info: ResourceInfo, obj: Obj) -> None:
         if info.kind == "Service":
             self._allocate_service(obj)
+            if self.load_balancer_ip and obj["spec"].get("type") == "LoadBalancer":
+                # Like k3s's servicelb, but at once: a learner never sees <pending>.
+                ingress = [{"ip": self.load_balancer_ip, "ipMode": "VIP"}]
+                obj["status"] = {"loadBalancer": {"ingress": ingress}}
 
     # -- service address allocation (Kubernetes does this in the registry) ------------
 
@@ -425,13 +439,13 @@ class APIServer:
                             "spec.clusterIP", CauseType.INVALID, "provided IP is already allocated", ip
                         )
                     )
-                elif ipaddress.ip_address(ip) not in SERVICE_CIDR:
+                elif ipaddress.ip_address(ip) not in self.service_cidr:
                     errors.append(
                         FieldError(
                             "spec.clusterIP",
                             CauseType.INVALID,
                             f"the provided IP ({ip}) is not in the valid range. "
-                            f"The range of valid IPs is {SERVICE_CIDR}",
+                            f"The range of valid IPs is {self.service_cidr}",
                             ip,
                         )
                     )
@@ -457,19 +471,26 @@ class APIServer:
 
     def _next_cluster_ip(self) -> str:
         # Kubernetes allocates at random; a sequence from .10 keeps tutorials readable.
-        base = int(SERVICE_CIDR.network_address)
-        for offset in range(10, SERVICE_CIDR.num_addresses - 1):
+        base = int(self.service_cidr.network_address)
+        for offset in range(10, self.service_cidr.num_addresses - 1):
             candidate = str(ipaddress.ip_address(base + offset))
             if candidate not in self._allocated_ips:
                 return candidate
         raise Forbidden("service IP range exhausted")
 
     def _next_node_port(self) -> int:
-        for port in NODE_PORT_RANGE:
-            if port not in self._allocated_node_ports:
-                # Taken at once, so a second port of the same Service gets another one.
-                self._allocated_node_ports.add(port)
-                return port
+        # At random, like Kubernetes: two clusters in one kernel rarely try the same port,
+        # and a port something else holds is skipped when the cluster really listens.
+        start = self._node_port_random.randrange(len(NODE_PORT_RANGE))
+        for offset in range(len(NODE_PORT_RANGE)):
+            port = NODE_PORT_RANGE[(start + offset) % len(NODE_PORT_RANGE)]
+            if port in self._allocated_node_ports:
+                continue
+            if self.node_port_free is not None and not self.node_port_free(port):
+                continue
+            # Taken at once, so a second port of the same Service gets another one.
+            self._allocated_node_ports.add(port)
+            return port
         raise Forbidden("node port range exhausted")
 
     def _release_service(self, svc: Obj) -> None:

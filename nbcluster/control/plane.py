@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import threading
 from collections.abc import Coroutine
@@ -37,7 +38,7 @@ from nbcluster.control.controllers.volumes import PersistentVolumeController, en
 from nbcluster.control.kubelet import KubeletManager
 from nbcluster.control.metrics import MetricsSource
 from nbcluster.control.portforward import PortForwarder
-from nbcluster.control.proxy import ServiceProxy
+from nbcluster.control.proxy import ServiceProxy, port_is_free
 from nbcluster.control.scheduler import Scheduler
 from nbcluster.errors import NbClusterError, Timeout
 from nbcluster.runtime import Runtime
@@ -87,7 +88,9 @@ class ControlPlane:
         if options.state_dir is not None:
             persistence = SqlitePersistence(Path(options.state_dir) / "store.sqlite")
         self.store = Store(history=options.watch_history, persistence=persistence)
-        self.api = APIServer(self.store, self.clock)
+        choose_service_cidr = getattr(runtime, "choose_service_cidr", None)
+        service_cidr = choose_service_cidr() if choose_service_cidr is not None else None
+        self.api = APIServer(self.store, self.clock, service_cidr=service_cidr)
         self.api.ensure_system_objects()
         ensure_default_storage_class(self.api)
         events = options.record_events
@@ -129,7 +132,11 @@ class ControlPlane:
             resolver=self.kubelets.endpoint_address,
             listen=reachable,
             record_events=events,
+            runtime=runtime,
         )
+        if reachable:
+            self.api.node_port_free = functools.partial(port_is_free, self.proxy.host)
+            self.api.load_balancer_ip = self.proxy.host
         self.forwards = PortForwarder(self.api, self.clock, self.proxy, available=reachable)
         self.metrics = MetricsSource(self.api, self.clock, runtime, proxy=self.proxy)
         self.hpa = HorizontalPodAutoscalerController(self.api, self.clock, self.metrics, record_events=events)

@@ -61,7 +61,8 @@ from typing import Any, ClassVar
 
 from nbcluster.control.controllers.base import Controller, split_key
 from nbcluster.control.events import EventRecorder, EventType
-from nbcluster.errors import NotFound
+from nbcluster.errors import NbClusterError, NotFound
+from nbcluster.runtime.interface import Runtime, ServiceConfig, ServicePortConfig
 from nbcluster.store import WatchEvent
 from nbcluster.util.clock import Clock
 
@@ -76,6 +77,7 @@ __all__ = [
     "Route",
     "ServiceProxy",
     "bind_socket",
+    "port_is_free",
 ]
 
 log = logging.getLogger("nbcluster.proxy")
@@ -263,6 +265,15 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when ``host:port`` can be listened on right now (no one else holds it)."""
+    try:
+        bind_socket(host, port).close()
+    except OSError:
+        return False
+    return True
 
 
 _LINGER_RESET = struct.pack("ii", 1, 0)
@@ -664,9 +675,14 @@ class ServiceProxy(Controller):
         listen: bool = True,
         host: str = LOOPBACK,
         record_events: bool = True,
+        runtime: Runtime | None = None,
     ) -> None:
         super().__init__(api, clock, record_events=record_events)
         self.resolver = resolver
+        #: A runtime with its own cluster network (Docker) also serves each Service inside it.
+        self.runtime = runtime if runtime is not None and runtime.cluster_dns else None
+        self._in_cluster: dict[str, ServiceConfig] = {}
+        self._in_cluster_failed: dict[str, str] = {}
         self.listen = listen
         self.host = host
         self.requests = RequestCounter(clock)
@@ -681,6 +697,8 @@ class ServiceProxy(Controller):
         self._suspects: dict[Backend, float] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ports_of: dict[str, list[str]] = {}
+        #: uids of the LoadBalancer Services whose Ensured event is written.
+        self._ensured: set[str] = set()
 
     # -- wiring ----------------------------------------------------------------------
 
@@ -724,9 +742,13 @@ class ServiceProxy(Controller):
         if not self.listen:
             return None
         self._sync_routes(key, svc)
+        self._sync_in_cluster(key, svc)
         return self._sync_listeners(key, svc, kind)
 
     def _forget_service(self, key: str) -> None:
+        if self.runtime is not None and self._in_cluster.pop(key, None) is not None:
+            namespace, name = split_key(key)
+            self._spawn(key, self.runtime.remove_service(namespace, name), None)
         for route_key in self._ports_of.pop(key, []):
             self.routes.pop(route_key, None)
         self._wanted.pop(key, None)
@@ -741,14 +763,21 @@ class ServiceProxy(Controller):
     def _sync_load_balancer_status(self, svc: Obj, kind: str) -> None:
         status = svc.get("status") or {}
         current = (status.get("loadBalancer") or {}).get("ingress")
+        uid = svc["metadata"].get("uid", "")
         if kind == "LoadBalancer":
             wanted = [{"ip": self.host, "ipMode": "VIP"}]
-            if current == wanted:
+            if current == wanted and uid in self._ensured:
                 return
+            # The API server may have written the ingress at creation already; the events
+            # still tell the story a cloud's service controller tells.
             self.lb_events.event(svc, EventType.NORMAL, "EnsuringLoadBalancer", "Ensuring load balancer")
-            self._write_lb_status(svc, {"ingress": wanted})
+            if current != wanted:
+                self._write_lb_status(svc, {"ingress": wanted})
             self.lb_events.event(svc, EventType.NORMAL, "EnsuredLoadBalancer", "Ensured load balancer")
-        elif current:
+            self._ensured.add(uid)
+            return
+        self._ensured.discard(uid)
+        if current:
             self.lb_events.event(svc, EventType.NORMAL, "DeletingLoadBalancer", "Deleting load balancer")
             self._write_lb_status(svc, {})
             self.lb_events.event(svc, EventType.NORMAL, "DeletedLoadBalancer", "Deleted load balancer")
@@ -814,6 +843,61 @@ class ServiceProxy(Controller):
         for stale in set(self._ports_of.get(key, [])) - set(keys):
             self.routes.pop(stale, None)
         self._ports_of[key] = keys
+
+    # -- inside the cluster network (runtimes with cluster_dns) ------------------------------
+
+    def _sync_in_cluster(self, key: str, svc: Obj) -> None:
+        if self.runtime is None:
+            return
+        spec = svc.get("spec") or {}
+        cluster_ip = spec.get("clusterIP") or ""
+        if cluster_ip in ("", "None") or (key == "default/kubernetes"):
+            return  # headless: pods' own aliases; the API server has no in-cluster address
+        ports = []
+        for port in spec.get("ports") or ():
+            if (port.get("protocol") or "TCP") != "TCP":
+                continue
+            route = self.routes.get(f"{key}:{port.get('name') or ''}")
+            endpoints = tuple((b.ip, b.port) for b in route.backends if b.ip) if route else ()
+            ports.append(ServicePortConfig(port.get("name") or "", int(port["port"]), endpoints))
+        meta = svc["metadata"]
+        config = ServiceConfig(meta["namespace"], meta["name"], meta.get("uid", ""), cluster_ip, tuple(ports))
+        if self._in_cluster.get(key) == config:
+            return
+        self._in_cluster[key] = config
+        self._spawn(key, self.runtime.sync_service(config), svc)
+
+    def _spawn(self, key: str, work: Any, svc: Obj | None) -> None:
+        loop = self._running_loop()
+        if loop is None:
+            work.close()
+            return
+        task = loop.create_task(work)
+        task.add_done_callback(lambda done: self._in_cluster_done(key, svc, done))
+
+    def _in_cluster_done(self, key: str, svc: Obj | None, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is None:
+            self._in_cluster_failed.pop(key, None)
+            return
+        # Forget the config so that the next sync (endpoints change, resync) tries again.
+        self._in_cluster.pop(key, None)
+        message = str(error) if isinstance(error, NbClusterError) else f"{type(error).__name__}: {error}"
+        if svc is None or self._in_cluster_failed.get(key) == message:
+            log.warning("service %s inside the cluster network: %s", key, message)
+            return
+        self._in_cluster_failed[key] = message
+        meta = svc["metadata"]
+        self.events.event(
+            svc,
+            EventType.WARNING,
+            "FailedInClusterAddress",
+            f"{svc['spec'].get('clusterIP')} ({meta['name']}.{meta['namespace']}.svc.cluster.local) "
+            f"does not answer inside the cluster network: {message}",
+        )
+        self.queue.add_rate_limited(key)
 
     def route(self, namespace: str, name: str, port: int | str) -> Route | None:
         """The route of a Service port given by number or name (None if no such port)."""

@@ -16,8 +16,15 @@ The pod model is the one dockershim gave Kubernetes:
   Stopping sends the image's stop signal (SIGTERM), waits the grace period, then SIGKILL.
 * **Status from events.** One ``/events`` stream per runtime, filtered on the cluster's
   label and read by a dedicated thread, reports every exit (``die``): the kubelet is told
-  through :meth:`on_container_exit` and inspects only that container. After the daemon
-  comes back, the stream reconnects and every container believed running is checked once.
+  through :meth:`on_container_exit` and inspects only that container. When the stream breaks
+  and cannot reconnect, the kubelet hears that the daemon is gone (:meth:`on_runtime_state`:
+  its nodes go NotReady); after the daemon comes back, the stream reconnects, every
+  container believed running is checked once, and then the kubelet hears it is back.
+* **In-cluster Services.** The network's lower half is the service CIDR
+  (:mod:`docker_network`); each Service gets a forwarder container at its ClusterIP with the
+  alias ``NAME.NS.svc.cluster.local`` (:mod:`docker_services`), and sandboxes get Kubernetes'
+  search list and ``ndots:5``, so ``wget http://NAME:PORT`` works from any pod. Headless
+  Services and ``hostname``/``subdomain`` pods resolve to pod IPs through sandbox aliases.
 * **Ownership.** Every container, network and volume carries ``io.nbcluster.*`` labels
   (cluster, namespace, pod, uid, container, node). :meth:`close` removes everything with
   the cluster's label and nothing else. A new runtime for the same cluster name finds the
@@ -34,6 +41,7 @@ import asyncio
 import atexit
 import contextlib
 import functools
+import ipaddress
 import logging
 import os
 import platform
@@ -54,6 +62,13 @@ import requests
 from docker.types import Mount as DockerMount
 
 from nbcluster.errors import BadRequest, NbClusterError, NotFound, RuntimeUnavailable
+from nbcluster.runtime.cluster_lock import ClusterLock
+from nbcluster.runtime.docker_network import NetworkPlan, choose_subnet, host_routes, plan_for
+from nbcluster.runtime.docker_services import (
+    DEFAULT_SERVICE_PROXY_IMAGE,
+    ServiceForwarders,
+    is_forwarder,
+)
 from nbcluster.runtime.docker_support import (
     BUILTIN_PAUSE_IMAGE,
     DEFAULT_PAUSE_IMAGE,
@@ -66,6 +81,7 @@ from nbcluster.runtime.docker_support import (
     LABEL_POD,
     LABEL_RESTART_COUNT,
     LABEL_SANDBOX,
+    LABEL_SERVICE_CIDR,
     LABEL_UID,
     LABEL_VOLUME,
     container_name,
@@ -89,6 +105,7 @@ from nbcluster.runtime.interface import (
     ProbeResult,
     Runtime,
     SandboxInfo,
+    ServiceConfig,
 )
 
 __all__ = [
@@ -209,12 +226,14 @@ class DockerRuntime(Runtime):
 
     name = "docker"
     instant = False
+    cluster_dns = True
 
     def __init__(
         self,
         *,
         cluster: str | None = None,
         pause_image: str | None = None,
+        service_proxy_image: str | None = None,
         base_url: str | None = None,
         state_dir: str | Path | None = None,
         max_workers: int = 32,
@@ -225,6 +244,11 @@ class DockerRuntime(Runtime):
         self.cluster = cluster
         self._cluster_given = cluster is not None
         self.pause_image = pause_image or os.environ.get("NBCLUSTER_PAUSE_IMAGE") or DEFAULT_PAUSE_IMAGE
+        self.service_proxy_image = (
+            service_proxy_image
+            or os.environ.get("NBCLUSTER_SERVICE_PROXY_IMAGE")
+            or DEFAULT_SERVICE_PROXY_IMAGE
+        )
         self.base_url = base_url or default_docker_url()
         self.state_dir = Path(state_dir) if state_dir else None
         self.max_workers = max(4, int(max_workers))
@@ -242,6 +266,9 @@ class DockerRuntime(Runtime):
         self._pool: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._callbacks: list[Callable[[str], None]] = []
+        self._state_callbacks: list[Callable[[str | None, str], None]] = []
+        #: (reason, message) the kubelet was told while the daemon does not answer
+        self._runtime_problem: tuple[str, str] | None = None
         self._sandboxes: dict[str, _Sandbox] = {}
         self._containers: dict[str, _Container] = {}
         self._pods: dict[str, _Pod] = {}
@@ -254,6 +281,9 @@ class DockerRuntime(Runtime):
         self._volume_paths: dict[str, str] = {}
         self._network_id: str | None = None
         self._network_lock: asyncio.Lock | None = None
+        self._plan: NetworkPlan | None = None
+        self._lock: ClusterLock | None = None
+        self.services = ServiceForwarders(self)
         self._pause_ready: asyncio.Future[str] | None = None
         self._leftovers: dict[str, list[Leftover]] = {}
         self._root: Path | None = None
@@ -280,6 +310,47 @@ class DockerRuntime(Runtime):
     @property
     def network_name(self) -> str:
         return docker_name(f"nbcluster-{self.cluster}")
+
+    @property
+    def network_plan(self) -> NetworkPlan | None:
+        return self._plan
+
+    def choose_service_cidr(self) -> str | None:
+        """The service CIDR the API server should allocate ClusterIPs from (before start).
+
+        The cluster's network, when it exists already (a re-adopted cluster), decides;
+        otherwise the first free candidate /16. None when no daemon answers (start fails
+        then anyway) or every candidate is taken (ClusterIPs then stay virtual)."""
+        if self._plan is None:
+            try:
+                client = self._make_client(pool=2, timeout=5)
+            except Exception:
+                return None
+            try:
+                self._plan = self._plan_network(client.api)
+            except Exception as exc:  # the daemon went away: start() reports it
+                log.debug("choosing the service CIDR: %s", exc)
+                return None
+            finally:
+                client.close()
+        return str(self._plan.service_cidr) if self._plan is not None else None
+
+    def _plan_network(self, api: Any) -> NetworkPlan | None:
+        taken = []
+        for network in api.networks():
+            subnets = [c.get("Subnet") for c in ((network.get("IPAM") or {}).get("Config") or [])]
+            if network.get("Name") == self.network_name:
+                # Only a network this code planned has a service range (older ones: none).
+                planned = (network.get("Labels") or {}).get(LABEL_SERVICE_CIDR)
+                own = [s for s in subnets if s and ":" not in s]
+                return plan_for(own[0]) if planned and own else None
+            for subnet in subnets:
+                with contextlib.suppress(ValueError, TypeError):
+                    net = ipaddress.ip_network(subnet, strict=False)
+                    if net.version == 4:
+                        taken.append(net)
+        subnet = choose_subnet([*taken, *host_routes()])
+        return plan_for(subnet) if subnet is not None else None
 
     def _labels(self, **extra: str) -> dict[str, str]:
         labels = {LABEL_CLUSTER: str(self.cluster)}
@@ -391,6 +462,13 @@ class DockerRuntime(Runtime):
         self._daemon_up = True
         self._network_lock = asyncio.Lock()
         info = await self._call(self._api.info)
+        lock = ClusterLock(str(info.get("ID") or self.base_url), str(self.cluster))
+        try:
+            lock.acquire()
+        except BaseException:
+            self._disconnect()  # touches nothing in Docker: the cluster is another process's
+            raise
+        self._lock = lock
         self.version = str(info.get("ServerVersion") or "unknown")
         self.os_image = str(info.get("OperatingSystem") or "Docker Engine")
         cpus = int(info.get("NCPU") or 4)
@@ -407,9 +485,20 @@ class DockerRuntime(Runtime):
             atexit.register(self._cleanup_at_exit)
             self._atexit_registered = True
         await self._ensure_network()
+        await self.services.remove_stale()
         await self._scan_leftovers()
         self._start_events()
         self._started = True
+
+    def _disconnect(self) -> None:
+        """Drop the thread pool and the client (no Docker call)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+            self._client = None
 
     def _make_client(self, *, pool: int, timeout: float) -> docker.DockerClient:
         """A client for the daemon at ``base_url`` (TLS settings from the environment)."""
@@ -447,17 +536,16 @@ class DockerRuntime(Runtime):
         self._running.clear()
         self._exited.clear()
         self._leftovers.clear()
+        self.services.forget()
         if self._root is not None:
-            target = self._root if self._root_is_temp else self._root / "pods"
-            shutil.rmtree(target, ignore_errors=True)
+            targets = [self._root] if self._root_is_temp else [self._root / "pods", self._root / "services"]
+            for target in targets:
+                shutil.rmtree(target, ignore_errors=True)
             self._root = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
-            self._pool = None
-        if self._client is not None:
-            with contextlib.suppress(Exception):
-                self._client.close()
-            self._client = None
+        self._disconnect()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
         self._started = False
 
     async def _remove_everything(self) -> None:
@@ -522,6 +610,25 @@ class DockerRuntime(Runtime):
         """``callback(id)`` on the runtime's loop when a container (or a sandbox) exits."""
         self._callbacks.append(callback)
 
+    def on_runtime_state(self, callback: Callable[[str | None, str], None]) -> None:
+        """``callback(reason, message)`` on the runtime's loop when the daemon stops answering
+        (CRI's RuntimeReady=false: ``DockerDaemonNotReady`` and the client's words), and
+        ``callback(None, "")`` once it answers again and the containers were checked."""
+        self._state_callbacks.append(callback)
+
+    @property
+    def runtime_problem(self) -> tuple[str, str] | None:
+        """(reason, message) while the daemon does not answer, else None."""
+        return self._runtime_problem
+
+    # -- services inside the network ----------------------------------------------------------
+
+    async def sync_service(self, config: ServiceConfig) -> None:
+        await self.services.sync(config)
+
+    async def remove_service(self, namespace: str, name: str) -> None:
+        await self.services.remove(namespace, name)
+
     def node_capacity(self) -> dict[str, str]:
         return dict(self._capacity)
 
@@ -551,12 +658,32 @@ class DockerRuntime(Runtime):
                         f'the Docker network "{self.network_name}" exists but does not belong to '
                         f'cluster "{self.cluster}" (label {LABEL_CLUSTER})'
                     )
+                self._plan = self._plan_network(api)
                 return str(network["Id"])
+        if self._plan is None:
+            self._plan = self._plan_network(api)
+        ipam = None
+        if self._plan is not None:
+            plan = self._plan
+            ipam = docker.types.IPAMConfig(
+                pool_configs=[
+                    docker.types.IPAMPool(
+                        subnet=str(plan.subnet),
+                        iprange=str(plan.pod_range),
+                        gateway=plan.gateway,
+                        aux_addresses={f"reserved-{i}": ip for i, ip in enumerate(plan.reserved)},
+                    )
+                ]
+            )
         created = api.create_network(
             self.network_name,
             driver="bridge",
+            ipam=ipam,
             check_duplicate=True,
-            labels=self._labels(**{LABEL_KIND: "network"}),
+            labels=self._labels(
+                **{LABEL_KIND: "network"},
+                **({LABEL_SERVICE_CIDR: str(self._plan.service_cidr)} if self._plan else {}),
+            ),
         )
         return str(created["Id"])
 
@@ -622,15 +749,21 @@ class DockerRuntime(Runtime):
     ) -> tuple[str, str, dict[tuple[int, str], int]]:
         api = self._api
         labels = self._pod_labels(config, "sandbox", "POD")
-        ports: dict[str, tuple[str, None]] = {}
+        ports: dict[str, tuple[str, int | None]] = {}
         if not config.host_network:
             for port, protocol in config.ports:
                 ports[f"{int(port)}/{(protocol or 'TCP').lower()}"] = ("127.0.0.1", None)
+            for port, protocol, host_port, host_ip in config.host_ports:
+                # hostPort: a fixed port, on loopback unless the pod names another hostIP.
+                address = host_ip if host_ip and host_ip != "0.0.0.0" else "127.0.0.1"
+                ports[f"{int(port)}/{(protocol or 'TCP').lower()}"] = (address, int(host_port))
         host_config = api.create_host_config(
             network_mode="host" if config.host_network else self.network_name,
             port_bindings=ports or None,
             ipc_mode="shareable",
             dns_search=list(config.dns_search) or None,
+            dns_opt=list(config.dns_options) or None,
+            dns=list(config.dns_servers) or None,
             init=False,
         )
         kwargs: dict[str, Any] = {
@@ -642,6 +775,9 @@ class DockerRuntime(Runtime):
         }
         if not config.host_network:
             kwargs["hostname"] = config.hostname[:63].rstrip("-.") or config.name[:63]
+            if config.dns_names:
+                endpoint = api.create_endpoint_config(aliases=list(config.dns_names))
+                kwargs["networking_config"] = api.create_networking_config({self.network_name: endpoint})
         created = self._create_named(
             kwargs, lambda n: sandbox_name(config.namespace, config.name, config.uid, attempt + n)
         )
@@ -1214,29 +1350,55 @@ class DockerRuntime(Runtime):
             loop.call_soon_threadsafe(fn, *args)
 
     def _daemon_lost(self) -> None:
-        if self._daemon_up and not self._closing:
-            log.warning("the Docker daemon at %s stopped answering", self.base_url)
+        """The event stream broke and no new one connects: tell the kubelet (once)."""
         self._daemon_up = False
+        if self._closing or self._runtime_problem is not None:
+            return
+        log.warning("the Docker daemon at %s stopped answering", self.base_url)
+        message = f"docker: failed to get docker version: {self._unreachable().message}"
+        self._runtime_problem = ("DockerDaemonNotReady", message)
+        self._tell_state("DockerDaemonNotReady", message)
 
     def _daemon_back(self, reconnecting: bool) -> None:
         self._daemon_up = True
-        if reconnecting and not self._closing:
-            log.warning("the Docker daemon at %s answers again: checking containers", self.base_url)
-            assert self._loop is not None
-            self._loop.create_task(self._resync())
+        if self._closing or (not reconnecting and self._runtime_problem is None):
+            return
+        log.warning("the Docker daemon at %s answers again: checking containers", self.base_url)
+        # A daemon started afresh may have lost images; look again rather than trust the cache.
+        self._images.clear()
+        self._pause_ready = None
+        assert self._loop is not None
+        self._resync_task = self._loop.create_task(self._resync())  # held: a bare task may be GC'd
 
     async def _resync(self) -> None:
-        """After an outage: every container believed running is inspected once."""
-        for container_id in list(self._running):
-            try:
-                attrs = await self._call(self._api.inspect_container, container_id)
-            except NotFound:
+        """After an outage: every container believed running is inspected once (a restarted
+        daemon without live-restore killed them, and says so by no event), then the kubelet
+        hears that the runtime is ready again."""
+        ids = list(self._running)
+        results = await asyncio.gather(
+            *(self._call(self._api.inspect_container, cid) for cid in ids), return_exceptions=True
+        )
+        for container_id, result in zip(ids, results):
+            if isinstance(result, NotFound):
                 self._on_die(container_id)
-                continue
-            except NbClusterError:
+            elif isinstance(result, RuntimeUnavailable):
+                # The daemon went away again: the next reconnection checks once more.
+                log.info("checking container %s after the outage: %s", container_id[:12], result)
                 return
-            if not (attrs.get("State") or {}).get("Running"):
+            elif isinstance(result, BaseException):  # one container's trouble: not the daemon's
+                log.info("checking container %s after the outage: %s", container_id[:12], result)
+            elif not (result.get("State") or {}).get("Running"):
                 self._on_die(container_id)
+        if self._daemon_up and self._runtime_problem is not None and not self._closing:
+            self._runtime_problem = None
+            self._tell_state(None, "")
+
+    def _tell_state(self, reason: str | None, message: str) -> None:
+        for callback in list(self._state_callbacks):
+            try:
+                callback(reason, message)
+            except Exception:  # a listener's bug must not break the runtime
+                log.exception("runtime state callback failed")
 
     def _on_event(self, event: dict[str, Any]) -> None:
         action = event.get("status") or event.get("Action") or ""
@@ -1280,6 +1442,8 @@ class DockerRuntime(Runtime):
             if item["Id"] in self._containers or item["Id"] in self._sandboxes:
                 continue
             labels = item.get("Labels") or {}
+            if is_forwarder(labels, self.cluster):  # a Service's, not a pod's: kube-proxy syncs it
+                continue
             result.append(
                 Leftover(
                     id=item["Id"],

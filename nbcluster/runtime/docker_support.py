@@ -31,6 +31,8 @@ __all__ = [
     "LABEL_PREFIX",
     "LABEL_RESTART_COUNT",
     "LABEL_SANDBOX",
+    "LABEL_SERVICE",
+    "LABEL_SERVICE_CIDR",
     "LABEL_UID",
     "LABEL_VOLUME",
     "container_name",
@@ -57,8 +59,12 @@ LABEL_UID = "io.nbcluster.uid"
 #: The container's name in the pod spec; ``POD`` for the sandbox (as dockershim named it).
 LABEL_CONTAINER = "io.nbcluster.container"
 LABEL_NODE = "io.nbcluster.node"
-#: sandbox | container | network | emptydir | claim
+#: sandbox | container | network | emptydir | claim | service
 LABEL_KIND = "io.nbcluster.kind"
+#: The Service a forwarder container serves (kind ``service``).
+LABEL_SERVICE = "io.nbcluster.service"
+#: On the cluster's network: the lower half of its subnet that ClusterIPs come from.
+LABEL_SERVICE_CIDR = "io.nbcluster.service-cidr"
 LABEL_SANDBOX = "io.nbcluster.sandbox"
 LABEL_RESTART_COUNT = "io.nbcluster.restart-count"
 #: init | sidecar | regular

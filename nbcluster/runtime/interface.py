@@ -10,7 +10,7 @@ All methods are coroutines run on the control plane's loop; blocking runtimes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -28,6 +28,8 @@ __all__ = [
     "ProbeResult",
     "Runtime",
     "SandboxInfo",
+    "ServiceConfig",
+    "ServicePortConfig",
 ]
 
 
@@ -58,7 +60,40 @@ class PodSandboxConfig:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     dns_search: tuple[str, ...] = ()
+    #: resolv.conf options (Kubernetes' ClusterFirst policy sets ``ndots:5``).
+    dns_options: tuple[str, ...] = ()
+    #: Extra nameservers (``dnsConfig.nameservers``); none: the runtime's own resolver.
+    dns_servers: tuple[str, ...] = ()
+    #: Names other pods resolve to this pod's address (``web-0.nginx.ns.svc.cluster.local``,
+    #: headless Services that select it); only runtimes with ``cluster_dns`` use them.
+    dns_names: tuple[str, ...] = ()
+    #: (containerPort, protocol, hostPort, hostIP) for ports with a ``hostPort``.
+    host_ports: tuple[tuple[int, str, int, str], ...] = ()
     host_network: bool = False
+
+
+@dataclass(frozen=True)
+class ServicePortConfig:
+    """One TCP port of a Service and the ready endpoints (pod IP, target port) behind it."""
+
+    name: str
+    port: int
+    endpoints: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What a runtime with a cluster network needs to make a Service reachable in it."""
+
+    namespace: str
+    name: str
+    uid: str
+    cluster_ip: str
+    ports: tuple[ServicePortConfig, ...] = ()
+
+    @property
+    def dns_name(self) -> str:
+        return f"{self.name}.{self.namespace}.svc.cluster.local"
 
 
 @dataclass(frozen=True)
@@ -131,6 +166,10 @@ class Runtime:
 
     #: docker | process | simulated
     name: str = "runtime"
+    #: True when pods resolve Service names and reach ClusterIPs inside the runtime's own
+    #: network (the kubelet then gives sandboxes ``dns_names``; kube-proxy calls
+    #: :meth:`sync_service`).
+    cluster_dns: bool = False
 
     async def start(self) -> None:
         """Connect (and fail with RuntimeUnavailable if the backend does not answer)."""
@@ -173,6 +212,12 @@ class Runtime:
     async def logs(self, container_id: str, *, tail: int | None = None) -> str:
         raise NotImplementedError
 
+    def stream_logs(self, container_id: str, *, tail: int | None = None) -> AsyncIterator[str]:
+        """``logs -f``: the text (the last ``tail`` lines first), then what the container
+        writes as it writes it, in chunks (not lines); ends when the container has exited.
+        Stopping the iteration (``aclose``, cancelling) releases the stream."""
+        raise NotImplementedError
+
     async def exec(self, container_id: str, command: list[str], *, timeout: float = 10.0) -> ExecResult:
         raise NotImplementedError
 
@@ -192,6 +237,15 @@ class Runtime:
     async def probe_tcp(
         self, sandbox: SandboxInfo, container_id: str, *, port: int, timeout: float
     ) -> ProbeResult:
+        raise NotImplementedError
+
+    async def sync_service(self, config: ServiceConfig) -> None:
+        """Make the Service answer on its ClusterIP and name inside the cluster network.
+
+        Only runtimes with ``cluster_dns`` are called; the others have no network to serve."""
+        raise NotImplementedError
+
+    async def remove_service(self, namespace: str, name: str) -> None:
         raise NotImplementedError
 
     def node_capacity(self) -> dict[str, str]:

@@ -157,3 +157,29 @@ def test_a_bad_name_on_otherwise_known_clean_metadata_is_still_refused(api: APIS
         api.create(named("Web_Bad", fast=False), owned=True, validate_schema=False)
     assert fast_error.value.errors == full_error.value.errors
     assert [e.path for e in fast_error.value.errors] == ["metadata.name"]
+
+
+def test_load_balancer_ingress_is_set_at_creation_when_the_cluster_listens(api: APIServer) -> None:
+    lb = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb", "namespace": "default"}}
+    lb["spec"] = {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 80}]}
+    created = api.create(deep_copy(lb))
+    assert created["status"] == {}  # a simulated cluster listens nowhere: like a cloud, pending
+    api.load_balancer_ip = "127.0.0.1"
+    lb["metadata"]["name"] = "lb2"
+    created = api.create(lb)
+    assert created["status"]["loadBalancer"]["ingress"] == [{"ip": "127.0.0.1", "ipMode": "VIP"}]
+
+
+def test_node_ports_are_random_in_range_and_skip_ports_held_elsewhere(api: APIServer) -> None:
+    held = set(range(30000, 32767))  # everything but 32767 is busy on the host
+    api.node_port_free = lambda port: port not in held
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "np", "namespace": "default"}}
+    svc["spec"] = {"type": "NodePort", "selector": {"app": "web"}, "ports": [{"port": 80}]}
+    assert api.create(svc)["spec"]["ports"][0]["nodePort"] == 32767
+    api.node_port_free = None
+    ports = set()
+    for index in range(20):
+        body = deep_copy(svc)
+        body["metadata"]["name"] = f"np{index}"
+        ports.add(api.create(body)["spec"]["ports"][0]["nodePort"])
+    assert len(ports) == 20 and all(30000 <= p <= 32767 for p in ports) and ports != set(range(30000, 30020))

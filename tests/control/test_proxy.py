@@ -21,6 +21,7 @@ from nbcluster.control.controllers.endpoints import EndpointsController
 from nbcluster.control.portforward import PortForwarder, parse_port_spec
 from nbcluster.control.proxy import Backend, RequestCounter, Route, ServiceProxy
 from nbcluster.errors import BadRequest, UsageError
+from nbcluster.runtime.interface import ImagePullError, Runtime, ServiceConfig
 from nbcluster.store import Store
 from nbcluster.util.clock import ManualClock
 from tests.control.test_kubelet_support import async_test
@@ -466,3 +467,84 @@ async def test_port_forward_refuses_a_pod_that_is_not_running() -> None:
     off = PortForwarder(bed.api, bed.clock, bed.proxy, available=False)
     with pytest.raises(BadRequest, match="simulated runtime"):
         await off.forward("default", "pod/p", ["8080:80"])
+
+
+class ClusterNetwork(Runtime):
+    """A runtime with a cluster network, as kube-proxy sees one: it records what it is told."""
+
+    cluster_dns = True
+
+    def __init__(self, fail: str = "") -> None:
+        self.synced: list[ServiceConfig] = []
+        self.removed: list[tuple[str, str]] = []
+        self.fail = fail
+
+    async def sync_service(self, config: ServiceConfig) -> None:
+        if self.fail:
+            raise ImagePullError(self.fail)
+        self.synced.append(config)
+
+    async def remove_service(self, namespace: str, name: str) -> None:
+        self.removed.append((namespace, name))
+
+
+@async_test
+async def test_the_cluster_network_gets_each_service_with_its_ready_endpoints() -> None:
+    bed = Bed()
+    network = ClusterNetwork()
+    bed.proxy = ServiceProxy(bed.api, bed.clock, resolver=bed.resolve, runtime=network)
+    try:
+        bed.pod("a", ports=[{"name": "http", "containerPort": 8080}])
+        bed.pod("b", ports=[{"name": "http", "containerPort": 8080}], ready=False)
+        svc = bed.service(ports=[{"name": "web", "port": 80, "targetPort": "http"}])
+        bed.service("db", clusterIP="None")  # headless: the pods' own names, no forwarder
+        bed.sync()
+        bed.sync("db")
+        await asyncio.sleep(0)
+        (config,) = network.synced
+        assert (config.namespace, config.name, config.cluster_ip) == (
+            "default",
+            "web",
+            svc["spec"]["clusterIP"],
+        )
+        assert config.dns_name == "web.default.svc.cluster.local"
+        assert [(p.name, p.port, p.endpoints) for p in config.ports] == [("web", 80, (("10.244.0.2", 8080),))]
+        bed.sync()  # nothing changed: nothing sent
+        await asyncio.sleep(0)
+        assert len(network.synced) == 1
+        bed.set_ready("b", True)
+        bed.sync()
+        await asyncio.sleep(0)
+        assert network.synced[-1].ports[0].endpoints == (("10.244.0.2", 8080), ("10.244.0.3", 8080))
+        bed.api.delete("services", "web", namespace="default")
+        bed.proxy.sync("default/web")
+        await asyncio.sleep(0)
+        assert network.removed == [("default", "web")]
+    finally:
+        await bed.close()
+
+
+@async_test
+async def test_a_service_the_cluster_network_cannot_serve_gets_a_warning_event() -> None:
+    bed = Bed()
+    network = ClusterNetwork(fail='failed to pull "busybox:1.36": no registry')
+    bed.proxy = ServiceProxy(bed.api, bed.clock, resolver=bed.resolve, runtime=network)
+    try:
+        bed.pod("a")
+        svc = bed.service()
+        bed.sync()
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        (message,) = bed.warnings("FailedInClusterAddress")
+        assert message == (
+            f"{svc['spec']['clusterIP']} (web.default.svc.cluster.local) does not answer inside the "
+            'cluster network: failed to pull "busybox:1.36": no registry'
+        )
+        # Tried again later (rate limited), and the same failure is not reported twice.
+        assert bed.proxy.queue.pending()
+        bed.sync()
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert len(bed.warnings("FailedInClusterAddress")) == 1
+    finally:
+        await bed.close()

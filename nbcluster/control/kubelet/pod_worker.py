@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,10 @@ def _kind(container: Obj, init: bool) -> str:
     if not init:
         return "regular"
     return "sidecar" if container.get("restartPolicy") == "Always" else "init"
+
+
+#: resolv.conf options of ClusterFirst pods: names with fewer dots try the search list first.
+CLUSTER_FIRST_OPTIONS = ("ndots:5",)
 
 
 class PodSyncer:
@@ -242,6 +247,47 @@ class PodSyncer:
                 "cluster.local",
             )
         return search
+
+    def _dns_config(
+        self, namespace: str, spec: Obj
+    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """(search, options, nameservers) of the pod's resolv.conf, as dnsPolicy/dnsConfig say."""
+        policy = spec.get("dnsPolicy") or "ClusterFirst"
+        if spec.get("hostNetwork") and policy == "ClusterFirst":
+            policy = "Default"  # ClusterFirst on the host network falls back to the node's DNS
+        search: tuple[str, ...] = ()
+        options: tuple[str, ...] = ()
+        if policy in ("ClusterFirst", "ClusterFirstWithHostNet"):
+            search, options = self._dns_search(namespace), CLUSTER_FIRST_OPTIONS
+        config = spec.get("dnsConfig")
+        if config:
+            search = tuple(dict.fromkeys((*search, *(config.get("searches") or ()))))
+            named = {option.split(":")[0]: option for option in options}
+            for option in config.get("options") or ():
+                value = option.get("value")
+                named[option["name"]] = f"{option['name']}:{value}" if value is not None else option["name"]
+            options = tuple(named.values())
+        servers = tuple((config or {}).get("nameservers") or ())
+        return search, options, servers
+
+    def _dns_names(self, namespace: str, meta: Obj, spec: Obj) -> tuple[str, ...]:
+        """Names other pods resolve to this pod: ``HOSTNAME.SUBDOMAIN.NS.svc.cluster.local``
+        and the headless Services that select it (only runtimes with a cluster network)."""
+        if not getattr(self.runtime, "cluster_dns", False) or spec.get("hostNetwork"):
+            return ()
+        names = []
+        if spec.get("subdomain"):
+            hostname = spec.get("hostname") or meta["name"]
+            names.append(f"{hostname}.{spec['subdomain']}.{namespace}.svc.cluster.local")
+        labels = meta.get("labels") or {}
+        for svc in self.api.cached_list("services", namespace):
+            svc_spec = svc.get("spec") or {}
+            selector = svc_spec.get("selector")
+            if svc_spec.get("clusterIP") != "None" or not selector:
+                continue
+            if all(labels.get(key) == value for key, value in selector.items()):
+                names.append(f"{svc['metadata']['name']}.{namespace}.svc.cluster.local")
+        return tuple(names)
 
     def _block(self, rec: PodRecord, resource: str, name: str) -> None:
         rec.blocked.add((resource, name))
@@ -410,6 +456,7 @@ class PodSyncer:
             if not await self._create_sandbox(rec, pod):
                 return False
             progressed = True
+        probe_killed: list[str] = []
         for container_id, info in actions.containers_to_kill.items():
             cr = rec.current.get(info.name)
             if cr is not None and cr.id == container_id and cr.status.state is not ContainerState.EXITED:
@@ -420,6 +467,16 @@ class PodSyncer:
                         grace = int(probe["terminationGracePeriodSeconds"])
                 await self.kill_container(rec, pod, cr, info.message, grace=grace)
                 progressed = True
+                if info.reason:
+                    probe_killed.append(info.name)
+        if probe_killed:
+            # The restart of a container a probe killed backs off from that kill. Kubelet's
+            # doBackOff reads the pre-kill status (still running) and skips the back-off
+            # (kubernetes#22240, #99697); restarts go 10 s, 20 s, 40 s ... as for a crash.
+            fresh = self.observe(rec).containers
+            containers = dict(observed.containers)
+            containers.update({name: fresh[name] for name in probe_killed if name in fresh})
+            observed = replace(observed, containers=containers)
         if (actions.init_containers_to_start or actions.containers_to_start) and self._pod_dir is not None:
             error = await self._write_volumes(rec, pod)
             if error is not None:
@@ -683,13 +740,25 @@ class PodSyncer:
     def _sandbox_config(self, rec: PodRecord, pod: Obj) -> PodSandboxConfig:
         meta, spec = pod["metadata"], pod["spec"]
         ports: list[tuple[int, str]] = []
+        host_ports: list[tuple[int, str, int, str]] = []
         for container in spec.get("containers") or ():
             for port in container.get("ports") or ():
                 if port.get("containerPort"):
-                    ports.append((int(port["containerPort"]), port.get("protocol") or "TCP"))
+                    protocol = port.get("protocol") or "TCP"
+                    ports.append((int(port["containerPort"]), protocol))
+                    if port.get("hostPort"):
+                        host_ports.append(
+                            (
+                                int(port["containerPort"]),
+                                protocol,
+                                int(port["hostPort"]),
+                                port.get("hostIP") or "",
+                            )
+                        )
         if not self.instant:
             _add_probe_ports(spec, ports)
         ns = rec.namespace
+        search, options, servers = self._dns_config(ns, spec)
         return PodSandboxConfig(
             namespace=ns,
             name=rec.name,
@@ -700,7 +769,11 @@ class PodSyncer:
             # The stored pod's own dicts: read-only for the runtime, no copies at 100k pods.
             labels=meta.get("labels") or {},
             annotations=meta.get("annotations") or {},
-            dns_search=self._dns_search(ns),
+            dns_search=search,
+            dns_options=options,
+            dns_servers=servers,
+            dns_names=self._dns_names(ns, meta, spec),
+            host_ports=tuple(host_ports),
             host_network=bool(spec.get("hostNetwork")),
         )
 
@@ -769,20 +842,22 @@ class PodSyncer:
             key = f"{rec.uid}/{name}"
             if self.restart_backoff.in_backoff_since(key, seen.last_finished, now):
                 delay = self.restart_backoff.get(key)
-                self._event(
-                    rec,
-                    pod,
-                    EventType.WARNING,
-                    "BackOff",
-                    f"Back-off restarting failed container {name} in pod {rec.format()}",
-                    container,
-                    kind,
-                )
-                rec.reasons[name] = (
+                reason = (
                     "CrashLoopBackOff",
                     f"back-off {format_duration(delay)} restarting failed "
                     f"container={name} pod={rec.format()}",
                 )
+                if rec.reasons.get(name) != reason:  # once per wait, not per sync during it
+                    self._event(
+                        rec,
+                        pod,
+                        EventType.WARNING,
+                        "BackOff",
+                        f"Back-off restarting failed container {name} in pod {rec.format()}",
+                        container,
+                        kind,
+                    )
+                rec.reasons[name] = reason
                 self._retry_at(rec, seen.last_finished + delay - now)
                 return False
             self.restart_backoff.next(key, seen.last_finished, now)
