@@ -14,9 +14,12 @@ suggestion for a misspelled verb or flag; :func:`format_error` words any
 from __future__ import annotations
 
 import argparse
+import asyncio
+import concurrent.futures
 import contextlib
 import difflib
 import json
+import queue
 import re
 import shlex
 import time
@@ -1777,44 +1780,50 @@ class Kubectl:
     def _follow(
         self, sources: list[tuple[Obj, str]], namespace: str, tail: int, prefix: bool
     ) -> Output | None:
-        """``logs -f``: print lines as they come until the containers stop (or the kernel is interrupted)."""
+        """``logs -f``: every source's stream from the runtime at once (through the kubelet),
+        each line printed as it comes, until every container has exited (or the kernel is
+        interrupted: the streams are released then). Without a printer the lines are returned."""
+        plane, kubelets = self._kubelets()
+        loop = plane.loop
+        if loop is None or not plane.running:
+            raise NbClusterError(f"the cluster {self.cluster.name} is not running")
+        lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        first = None if tail < 0 else tail
+
+        async def one(pod: Obj, container: str) -> None:
+            meta = pod["metadata"]
+            head = f"[pod/{meta['name']}/{container}] " if prefix else ""
+            async for line in kubelets.follow_logs(meta["namespace"], meta["name"], container, tail=first):
+                lines.put(head + line)
+
+        async def every() -> None:
+            tasks = [asyncio.ensure_future(one(pod, container)) for pod, container in sources]
+            try:
+                await asyncio.gather(*tasks)
+            finally:  # one stream failed (or we are cancelled): release the others
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+        future = asyncio.run_coroutine_threadsafe(every(), loop)
+        future.add_done_callback(lambda _done: lines.put(None))
         kept: list[str] = []
-
-        def show(text: str, pod: Obj, container: str) -> None:
-            if not text:
-                return
-            text = _prefixed(text, pod, container) if prefix else text
-            if not self._emit(text.rstrip("\n")):
-                kept.append(text)
-
-        seen: dict[tuple[str, str], str] = {}
-        for pod, container in sources:
-            text = self._read_logs(pod, container, tail=None if tail < 0 else tail)
-            show(text, pod, container)
-            seen[(pod["metadata"]["name"], container)] = self._read_logs(pod, container)
         try:
             while True:
-                running = False
-                for pod, container in sources:
-                    key = (pod["metadata"]["name"], container)
-                    current = self.api.cached("pods", key[0], namespace)
-                    if current is None:
-                        continue
-                    try:
-                        text = self._read_logs(current, container)
-                    except NbClusterError:
-                        continue
-                    before = seen[key]
-                    new = text[len(before) :] if text.startswith(before) else text
-                    seen[key] = text
-                    show(new, pod, container)
-                    running = running or _container_running(current, container)
-                if not running:
+                try:
+                    line = lines.get(timeout=0.25)  # short waits: Ctrl-C / interrupt gets through
+                except queue.Empty:
+                    continue
+                if line is None:
                     break
-                time.sleep(0.5)
+                if not self._emit(line):
+                    kept.append(line)
+            future.result()
         except KeyboardInterrupt:
+            future.cancel()
+        except concurrent.futures.CancelledError:
             pass
-        return Output("".join(kept).rstrip("\n")) if kept else None
+        return Output("\n".join(kept)) if kept else None
 
     def exec(self, argv: list[str]) -> ExecOutput:
         command: list[str] = []
@@ -2477,17 +2486,6 @@ def _active_pod_rank(pod: Obj) -> tuple[Any, ...]:
     )
     phase_rank = {"Running": 0, "Pending": 1}.get(status.get("phase", ""), 2)
     return (phase_rank, not ready, pod["metadata"].get("creationTimestamp", ""), pod["metadata"]["name"])
-
-
-def _container_running(pod: Obj, container: str) -> bool:
-    status = pod.get("status") or {}
-    if pod["metadata"].get("deletionTimestamp") and status.get("phase") not in ("Running", "Pending"):
-        return False
-    for each in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
-        if each.get("name") == container:
-            state = each.get("state") or {}
-            return "running" in state or "waiting" in state
-    return status.get("phase") in ("Pending", "Running")
 
 
 def _prefixed(text: str, pod: Obj, container: str) -> str:

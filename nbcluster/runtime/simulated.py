@@ -21,7 +21,8 @@ Default behaviour
 * Pod IPs come from the node's pod CIDR (``10.244.N.2`` upwards; the kubelet tells the
   runtime the CIDR with :meth:`SimulatedRuntime.set_node_pod_cidr`), host ports are fake
   (40000 upwards), probes succeed while the container runs.
-* ``logs()`` returns a short start-up line; ``exec()`` returns ``ExecResult(0, "")`` except
+* ``logs()`` returns a short start-up line (``stream_logs()`` yields it and ends when the
+  container exits); ``exec()`` returns ``ExecResult(0, "")`` except
   for a few built-ins that read the container's config: ``env`` / ``printenv [NAME]``,
   ``echo ARGS``, ``hostname`` and ``cat /etc/hostname``.
 
@@ -68,7 +69,7 @@ import heapq
 import itertools
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -550,6 +551,24 @@ class SimulatedRuntime(Runtime):
             lines = text.splitlines(keepends=True)
             text = "".join(lines[-tail:]) if tail else ""
         return text
+
+    async def stream_logs(self, container_id: str, *, tail: int | None = None) -> AsyncIterator[str]:
+        """``logs -f``: the container's (static) text, then nothing until it exits, on the clock."""
+        text = await self.logs(container_id, tail=tail)
+        if text:
+            yield text
+        c = self._containers.get(container_id)
+        if c is None or c.state is ContainerState.EXITED:
+            return
+        exited: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if c.waiters is None:
+            c.waiters = []
+        c.waiters.append(exited)  # resolved by _finish (an exit, a kill, a removal, close)
+        try:
+            await exited
+        finally:
+            if c.waiters is not None and exited in c.waiters:
+                c.waiters.remove(exited)
 
     async def exec(self, container_id: str, command: list[str], *, timeout: float = 10.0) -> ExecResult:
         c = self._get(container_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -363,6 +364,75 @@ def test_describe(cluster: Cluster, web: str) -> None:
     assert lines[0].index("web-") == lines[1].index(web) == controlled.index("ReplicaSet/")
     # kubectl describe falls back to a name prefix
     assert cluster.kubectl(f"describe pods web -n {web}").count("\nControlled By:") == 2
+
+
+def _talkers(cluster: Cluster, ns: str, seconds: str) -> None:
+    for name in ("talk-a", "talk-b"):
+        cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": name,
+                    "labels": {"app": "talk"},
+                    "annotations": {
+                        "sim.nbcluster.io/logs": f"{name} 1\n{name} 2\n{name} 3",
+                        "sim.nbcluster.io/duration": seconds,
+                    },
+                },
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]},
+            },
+            namespace=ns,
+        )
+    cluster.wait("pods", namespace=ns, selector="app=talk", condition="Running", count=2, timeout=20)
+
+
+def test_logs_follow_prints_each_stream_as_it_comes_until_the_containers_exit(
+    cluster: Cluster, ns: str
+) -> None:
+    _talkers(cluster, ns, "1.5")
+    printed: list[tuple[float, str]] = []
+    started = time.monotonic()
+    out = cluster.kubectl(
+        f"logs -f -l app=talk -n {ns} --tail=2",
+        out=lambda line: printed.append((time.monotonic(), line)),
+    )
+    ended = time.monotonic()
+    assert out is None  # everything went to the printer, line by line
+    lines = sorted(line for _at, line in printed)
+    # several streams: prefixed as kubectl does; --tail applies to each container
+    assert lines == [f"[pod/{p}/c] {p} {n}" for p in ("talk-a", "talk-b") for n in (2, 3)]
+    # printed at once, while the containers still ran; the command ended when they exited
+    assert all(at - started < 1.0 for at, _line in printed)
+    assert ended - started >= 0.5
+    assert all(p["status"]["phase"] == "Succeeded" for p in cluster.objects("pods", namespace=ns))
+    # without a printer the lines come back at the end
+    assert cluster.kubectl(f"logs -f talk-a -n {ns}").splitlines() == ["talk-a 1", "talk-a 2", "talk-a 3"]
+    cluster.kubectl(f"delete pods --all -n {ns}")  # bare pods would hold up other tests' drains
+
+
+def test_logs_follow_of_a_waiting_container_is_kubectls_error(cluster: Cluster, ns: str) -> None:
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "stuck"},
+            "spec": {"containers": [{"name": "c", "image": "nothing-does-not-exist"}]},
+        },
+        namespace=ns,
+    )
+    cluster.wait(
+        "pods",
+        namespace=ns,
+        condition=lambda p: "ErrImagePull" in str(p.get("status", {}).get("containerStatuses")),
+        timeout=20,
+    )
+    with pytest.raises(BadRequest) as caught:
+        cluster.kubectl(f"logs -f stuck -n {ns}")
+    assert format_error(caught.value).startswith(
+        'Error from server (BadRequest): container "c" in pod "stuck" is waiting to start:'
+    )
+    cluster.kubectl(f"delete pod stuck -n {ns}")
 
 
 def test_logs_and_exec(cluster: Cluster, web: str) -> None:

@@ -5,6 +5,11 @@ No scheduler runs: tests bind pods by hand (``api.bind``) like ``nodeName`` in a
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import pytest
+
 from nbcluster.control.kubelet.node import LEASE_NAMESPACE
 from nbcluster.errors import BadRequest, NotFound
 from tests.control.test_kubelet_support import Cluster, async_test, condition, container, pod
@@ -262,9 +267,83 @@ async def test_failing_liveness_probe_restarts_the_container() -> None:
         )
         # Failures at 0, 5 and 10 s; the successor's first probe runs at once (10 s) and fails too.
         assert unhealthy["count"] == 4 and unhealthy["type"] == "Warning"
+        # The successor fails at 10, 15 and 20 s; killed at 20, it restarts after the
+        # 10 s back-off (the first kill restarted at once), at 30 s.
         await c.advance(12.0, step=1.0)
-        assert container(c.pod("live"))["restartCount"] == 2
+        assert container(c.pod("live"))["restartCount"] == 1
+        assert container(c.pod("live"))["state"]["waiting"]["reason"] == "CrashLoopBackOff"
         assert container(c.pod("live"))["lastState"]["terminated"]["exitCode"] == 0
+        await c.advance(8.0, step=1.0)
+        assert container(c.pod("live"))["restartCount"] == 2
+
+
+async def _restart_times(c: Cluster, name: str, seconds: float, step: float = 1.0) -> list[float]:
+    """Clock seconds (from now) at which the pod's restartCount went up."""
+    times: list[float] = []
+    restarts = container(c.pod(name))["restartCount"]
+    elapsed = 0.0
+    while elapsed < seconds:
+        await c.advance(step, step=step / 2)
+        elapsed += step
+        count = container(c.pod(name))["restartCount"]
+        times += [elapsed] * (count - restarts)
+        restarts = count
+    return times
+
+
+@async_test
+async def test_liveness_kills_restart_with_crash_loop_backoff() -> None:
+    """Every liveness kill goes through the restart back-off, measured from the kill:
+    at once, then after 10 s, 20 s, 40 s ... capped at 300 s (as for a crashing container)."""
+    probe = {"exec": {"command": ["cat", "/tmp/healthy"]}, "periodSeconds": 1, "failureThreshold": 1}
+    probe["initialDelaySeconds"] = 5
+    async with Cluster() as c:
+        p = await c.run_pod(
+            pod(
+                "sick",
+                containers=[{"name": "app", "image": "busybox", "livenessProbe": probe}],
+                annotations={"sim.nbcluster.io/fail-probe": "liveness"},
+            )
+        )
+        uid = p["metadata"]["uid"]
+        times = await _restart_times(c, "sick", 200.0)
+        # Each instance fails its first probe 5 s after it starts and is killed then.
+        kills = [5.0, 10.0, 25.0, 50.0, 95.0, 180.0]
+        assert times == [5.0, 20.0, 45.0, 90.0, 175.0]
+        waits = [start - kill for kill, start in zip(kills, times)]
+        assert waits == [0.0, 10.0, 20.0, 40.0, 80.0]
+        waiting = container(c.pod("sick"))["state"]["waiting"]
+        assert waiting["reason"] == "CrashLoopBackOff"
+        assert waiting["message"] == f"back-off 2m40s restarting failed container=app pod=sick_default({uid})"
+        assert container(c.pod("sick"))["lastState"]["terminated"]["exitCode"] == 0
+        assert c.status_text("sick") == "CrashLoopBackOff"
+        (backoff,) = c.events("sick", "BackOff")
+        assert backoff["message"] == f"Back-off restarting failed container app in pod sick_default({uid})"
+        assert backoff["type"] == "Warning" and backoff["count"] == 5
+        kills_seen = c.messages("sick", "Killing")
+        assert kills_seen == ["Container app failed liveness probe, will be restarted"]
+        assert c.events("sick", "Killing")[0]["count"] == 6
+        # Then 160 s after the kill at 180 (t=340), and the cap: 300 s, not 320 (t=645).
+        assert await _restart_times(c, "sick", 500.0, step=5.0) == [140.0, 445.0]
+
+
+@async_test
+async def test_liveness_backoff_is_forgotten_after_ten_minutes_of_running() -> None:
+    probe = {"exec": {"command": ["true"]}, "periodSeconds": 10, "failureThreshold": 1}
+    async with Cluster() as c:
+        await c.run_pod(
+            pod(
+                "tired",
+                containers=[{"name": "app", "image": "busybox", "livenessProbe": probe}],
+                annotations={
+                    "sim.nbcluster.io/fail-probe": "liveness",
+                    "sim.nbcluster.io/fail-probe-after": "700",
+                },
+            )
+        )
+        # Each instance runs 700 s before it fails: every restart comes at once.
+        assert await _restart_times(c, "tired", 2150.0, step=5.0) == [700.0, 1400.0, 2100.0]
+        assert not c.events("tired", "BackOff")
 
 
 @async_test
@@ -552,6 +631,59 @@ async def test_native_sidecar_starts_first_and_stops_when_the_job_is_done() -> N
         assert c.runtime.running_containers() == []
 
 
+# -- the runtime going away -------------------------------------------------------------------------
+
+
+@async_test
+async def test_a_runtime_outage_makes_the_nodes_not_ready_and_defers_running_pods() -> None:
+    """A runtime that reports its daemon gone (the docker runtime's ``on_runtime_state``):
+    nodes post Ready=False with kubelet's words, probes pause, running pods are not synced
+    until the runtime is back; a pod bound meanwhile is still tried."""
+    c = Cluster()
+    tell: list[Any] = []
+    c.runtime.on_runtime_state = tell.append  # type: ignore[attr-defined]
+    probe = {"exec": {"command": ["cat", "/tmp/healthy"]}, "periodSeconds": 1}
+    async with c:
+        await c.run_pod(
+            pod(
+                "old",
+                containers=[{"name": "app", "image": "busybox", "livenessProbe": probe}],
+                annotations={
+                    "sim.nbcluster.io/fail-probe": "liveness",
+                    "sim.nbcluster.io/fail-probe-after": "5",
+                },
+            )
+        )
+        (state_changed,) = tell
+        state_changed("DockerDaemonNotReady", "docker: failed to get docker version: Cannot connect")
+        await c.settle()
+        for name in ("n1", "n2"):
+            ready = condition(c.api.get("nodes", name), "Ready")
+            assert (ready["status"], ready["reason"]) == ("False", "KubeletNotReady")
+            assert ready["message"] == (
+                "container runtime not ready: RuntimeReady=false reason:DockerDaemonNotReady "
+                "message:docker: failed to get docker version: Cannot connect"
+            )
+        assert c.messages("n1", "NodeNotReady") == ["Node n1 status is now: NodeNotReady"]
+        await c.advance(10.0, step=1.0)  # the probe would fail from 5 s on: it does not run
+        assert not c.events("old", "Unhealthy") and container(c.pod("old"))["restartCount"] == 0
+        c.api.delete("pods", "old")  # a running pod cannot be stopped: it stays Terminating
+        await c.run_pod(pod("new"), node="n2")  # a new pod is still tried
+        assert c.pod("old")["metadata"]["deletionTimestamp"]
+        assert c.pod("new")["status"]["phase"] == "Running"
+        # The heartbeat keeps the node NotReady (no "Ready" flapping every status interval).
+        await c.advance(61.0, step=5.0)
+        assert condition(c.api.get("nodes", "n1"), "Ready")["status"] == "False"
+
+        state_changed(None, "")
+        await c.settle()
+        ready = condition(c.api.get("nodes", "n1"), "Ready")
+        assert (ready["status"], ready["reason"]) == ("True", "KubeletReady")
+        assert c.messages("n1", "NodeReady")[-1] == "Node n1 status is now: NodeReady"
+        await c.advance(3.0, step=0.5)
+        assert c.api.cached("pods", "old") is None  # the deferred deletion went through
+
+
 # -- deletion -------------------------------------------------------------------------------------
 
 
@@ -727,6 +859,55 @@ async def test_logs_and_exec() -> None:
             raise AssertionError("expected NotFound")
         except NotFound as exc:
             assert str(exc) == 'pods "ghost" not found'
+
+
+@async_test
+async def test_follow_logs_streams_until_the_container_exits() -> None:
+    async with Cluster() as c:
+        await c.run_pod(
+            pod(
+                "chatty",
+                restartPolicy="Never",
+                annotations={"sim.nbcluster.io/logs": "one\ntwo\nthree", "sim.nbcluster.io/duration": "5"},
+            )
+        )
+        lines: list[str] = []
+
+        async def follow(tail: int | None = None) -> None:
+            async for line in c.kubelets.follow_logs("default", "chatty", "app", tail=tail):
+                lines.append(line)
+
+        task = asyncio.ensure_future(follow())
+        await c.advance(1.0)
+        # The existing lines at once, then the stream stays open while the container runs.
+        assert lines == ["one", "two", "three"] and not task.done()
+        await c.advance(4.5)
+        assert task.done() and task.exception() is None  # the container exited: the stream ended
+        lines.clear()
+        await follow(tail=1)  # an exited container: its last lines, then the end at once
+        assert lines == ["three"]
+
+
+@async_test
+async def test_follow_logs_of_a_waiting_container_and_a_stopped_follower() -> None:
+    async with Cluster() as c:
+        await c.run_pod(pod("late", containers=[{"name": "app", "image": "nope-does-not-exist"}]))
+        with pytest.raises(
+            BadRequest, match='container "app" in pod "late" is waiting to start: ErrImagePull'
+        ):
+            async for _line in c.kubelets.follow_logs("default", "late", "app"):
+                pass
+        await c.run_pod(pod("long"))
+        stream = c.kubelets.follow_logs("default", "long")
+        assert (await stream.__anext__()).startswith("[simulated] container app started")
+        waiter = asyncio.ensure_future(stream.__anext__())
+        await c.settle()
+        assert not waiter.done()  # nothing new: the follower waits for the container
+        waiter.cancel()  # the caller stops: the runtime's stream is released
+        await asyncio.gather(waiter, return_exceptions=True)
+        await c.settle()
+        (instance,) = [x for x in c.runtime._containers.values() if x.pod.name == "long"]
+        assert not instance.waiters
 
 
 @async_test

@@ -81,3 +81,33 @@ def test_cordoned_node_gets_the_unschedulable_taint(api, clock) -> None:  # type
     assert api.get("nodes", "n1")["spec"]["taints"] == [
         {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
     ]
+
+
+def test_a_node_that_reports_not_ready_has_its_pods_marked_not_ready(api, clock) -> None:  # type: ignore[no-untyped-def]
+    """Ready=False from the kubelet itself (its runtime is down): tainted not-ready, and its
+    pods' Ready condition goes False at once (MarkPodsNotReady), as for a silent node."""
+    make_node(api, "n1")
+    lease(api, "n1")
+    api.create(make_pod("p"))
+    api.bind("default", "p", "n1")
+    pod = api.get("pods", "p")
+    pod["status"]["conditions"] = [
+        {"type": "Ready", "status": "True"},
+        {"type": "ContainersReady", "status": "True"},
+    ]
+    api.update_status(pod)
+    node = api.get("nodes", "n1")
+    ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
+    ready.update(status="False", reason="KubeletNotReady", message="container runtime not ready: ...")
+    api.update_status(node)
+    NodeLifecycleController(api, clock).sync("n1")
+    assert {(t["key"], t["effect"]) for t in api.get("nodes", "n1")["spec"]["taints"]} == {
+        ("node.kubernetes.io/not-ready", "NoSchedule"),
+        ("node.kubernetes.io/not-ready", "NoExecute"),
+    }
+    conditions = {c["type"]: c for c in api.get("pods", "p")["status"]["conditions"]}
+    assert (conditions["Ready"]["status"], conditions["Ready"]["reason"]) == ("False", "NodeNotReady")
+    assert conditions["ContainersReady"]["status"] == "False"
+    assert [e["message"] for e in api.cached_list("events", "default") if e["reason"] == "NodeNotReady"] == [
+        "Node is not ready"
+    ]

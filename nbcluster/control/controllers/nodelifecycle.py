@@ -4,7 +4,8 @@ A kubelet renews its Lease (kube-node-lease) every 10 s. When a Lease is older t
 ``monitor_grace_seconds`` (40 s, Kubernetes' node-monitor-grace-period) the node's
 conditions become Unknown ("Kubelet stopped posting node status."), its pods are
 marked not ready, and it gets the ``node.kubernetes.io/unreachable`` taints; a node
-reporting Ready=False gets ``node.kubernetes.io/not-ready``. Pods on a node with a
+reporting Ready=False gets ``node.kubernetes.io/not-ready`` and its pods are marked not
+ready too. Pods on a node with a
 NoExecute taint are deleted once their toleration runs out (the default toleration
 the API server adds is 300 s), like the taint manager. A cordoned node gets the
 ``node.kubernetes.io/unschedulable`` taint. When the node comes back the taints go.
@@ -90,6 +91,11 @@ class NodeLifecycleController(Controller):
                 ready = _condition(node, "Ready")
         else:
             requeue = self.monitor_grace_seconds - silent_for + 0.5
+            if ready is not None and ready.get("status") == "False":
+                # The kubelet itself says NotReady (its runtime is down): MarkPodsNotReady.
+                stamp = format_time(now)
+                for pod in self.api.pods_on_node(node["metadata"]["name"]):
+                    self._mark_pod_not_ready(pod, stamp)
         node = self._reconcile_taints(node, ready)
         eviction_requeue = self._evict(node)
         candidates = [t for t in (requeue, eviction_requeue) if t is not None]

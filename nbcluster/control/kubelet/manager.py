@@ -9,7 +9,9 @@ kubelet does (Node object with labels, capacity, conditions, addresses, nodeInfo
 podCIDR), renew their Lease every 10 s and refresh the Ready heartbeat every 60 s.
 Watch listeners may run on any thread: they only queue work for the loop. Optional runtime
 hooks: ``adopt_clock`` and ``set_node_pod_cidr`` (simulated), ``remove_leftovers``
-(docker: what an earlier kubelet left for pods no longer bound to a node goes).
+(docker: what an earlier kubelet left for pods no longer bound to a node goes) and
+``on_runtime_state`` (docker: the daemon stopped answering, or answers again; the nodes go
+NotReady meanwhile and pods with containers wait for it, as kubelet's runtime check does).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import contextlib
 import logging
 import threading
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 
 from nbcluster.control.events import EventRecorder, EventType
@@ -77,6 +80,8 @@ class KubeletManager:
         self._tasks: set[asyncio.Task[None]] = set()
         self._heartbeat: TimerHandle | None = None
         self._exit_registered = False
+        #: kubelet's runtimeState error while the runtime does not answer (node Ready=False)
+        self.runtime_error: str | None = None
         self._started = False
         self._closing = False
         self._node_controller_events = EventRecorder(api, clock, "node-controller", enabled=record_events)
@@ -96,6 +101,9 @@ class KubeletManager:
             adopt_clock(self.clock)  # a simulated runtime made without a clock follows ours
         if not self._exit_registered:
             self.runtime.on_container_exit(self._on_exit)
+            on_state = getattr(self.runtime, "on_runtime_state", None)
+            if on_state is not None:
+                on_state(self._on_runtime_state_threadsafe)
             self._exit_registered = True
         self._unsubscribe = [
             self.api.subscribe("pods", self._on_pod),
@@ -397,7 +405,7 @@ class KubeletManager:
         status = dict(current.get("status") or {})
         old = status.get("conditions") or []
         was_ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in old)
-        ours = node_conditions(format_time(now), old)
+        ours = node_conditions(format_time(now), old, self.runtime_error)
         kinds = {c["type"] for c in ours}
         status["conditions"] = ours + [c for c in old if c.get("type") not in kinds]
         self.api.update_status(
@@ -405,13 +413,62 @@ class KubeletManager:
             owned=True,
         )
         node.last_status_report = self.clock.monotonic()
-        if not was_ready:
+        if self.runtime_error is not None:
+            if was_ready:
+                node.recorder.event(
+                    self._node_ref(node),
+                    EventType.NORMAL,
+                    "NodeNotReady",
+                    f"Node {node.name} status is now: NodeNotReady",
+                )
+        elif not was_ready:
             node.recorder.event(
                 self._node_ref(node),
                 EventType.NORMAL,
                 "NodeReady",
                 f"Node {node.name} status is now: NodeReady",
             )
+
+    # -- the runtime going away and coming back ------------------------------------------
+
+    def _on_runtime_state_threadsafe(self, reason: str | None, message: str) -> None:
+        self._call_on_loop(self._on_runtime_state, reason, message)
+
+    def _on_runtime_state(self, reason: str | None, message: str) -> None:
+        """The runtime stopped answering (``reason`` set) or answers again (None).
+
+        Down: every node posts Ready=False (KubeletNotReady, kubelet's "container runtime not
+        ready: ..." wording), probes pause, and pods that have containers are not synced
+        (kubelet's "Skipping pod synchronization"); a new pod still tries, so its events say
+        why it cannot start. Back: nodes Ready again and every pod is synced, which restarts
+        what the outage killed per restartPolicy.
+        """
+        if self._closing:
+            return
+        error = (
+            None
+            if reason is None
+            else f"container runtime not ready: RuntimeReady=false reason:{reason} message:{message}"
+        )
+        if error == self.runtime_error:
+            return
+        self.runtime_error = error
+        self.syncer.probes.suspended = error is not None
+        if error is not None:
+            log.warning("the container runtime is down: %s", error)
+        else:
+            log.warning("the container runtime is ready again: syncing every pod")
+        now = self.clock.now()
+        for node in self._nodes.values():
+            if node.stopped:
+                continue
+            try:
+                self._post_node_status(node, now)
+            except NbClusterError as exc:
+                log.info("posting the status of node %s: %s", node.name, exc)
+        if error is None:
+            for rec in list(self._records.values()):
+                self._kick(rec)
 
     # -- watch listeners (any thread) and dispatch (the loop) ---------------------------------------
 
@@ -491,6 +548,9 @@ class KubeletManager:
         rounds = 0
         try:
             while rec.dirty and not rec.node.stopped and not self._closing:
+                if self.runtime_error is not None and (rec.sandbox is not None or rec.current):
+                    # Nothing of a running pod can be read or changed: synced when it is back.
+                    break
                 rec.dirty = False
                 rounds += 1
                 if rounds > 1:
@@ -596,6 +656,41 @@ class KubeletManager:
             reason = rec.reasons.get(name, ("ContainerCreating", ""))[0]
             raise BadRequest(f'container "{name}" in pod "{pod}" is waiting to start: {reason}')
         return await self.runtime.logs(cr.id, tail=tail)
+
+    async def follow_logs(
+        self, namespace: str, pod: str, container: str | None = None, *, tail: int | None = None
+    ) -> AsyncIterator[str]:
+        """``kubectl logs -f``: lines (without their newline) of the container's current
+        instance, from the runtime's stream: the existing ones (the last ``tail``), then each
+        as it is written; ends when that instance has exited, or when the caller stops
+        iterating (closing or cancelling releases the runtime's stream)."""
+        rec = self._record(namespace, pod)
+        name, _init = self._container_name(rec, container)
+        cr = rec.current.get(name)
+        if cr is None:
+            reason = rec.reasons.get(name, ("ContainerCreating", ""))[0]
+            raise BadRequest(f'container "{name}" in pod "{pod}" is waiting to start: {reason}')
+        pending = ""
+        stream = self.runtime.stream_logs(cr.id, tail=tail)
+        try:
+            async for chunk in stream:
+                pending += chunk
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    yield line.removesuffix("\r")
+        finally:
+            close = getattr(stream, "aclose", None)  # an async generator: release it now
+            if close is not None:
+                await close()
+        if pending:
+            yield pending.removesuffix("\r")
+
+    def container_id(self, namespace: str, pod: str, container: str | None = None) -> str | None:
+        """The runtime id of the container's current instance (None before it was created)."""
+        rec = self._record(namespace, pod)
+        name, _init = self._container_name(rec, container)
+        cr = rec.current.get(name)
+        return cr.id if cr is not None else None
 
     def endpoint_address(
         self, namespace: str, pod: str, port: int, protocol: str = "TCP"

@@ -64,11 +64,17 @@ _CONDITIONS = (
 )
 
 
-def node_conditions(now: str, old: list[Obj] | None = None) -> list[Obj]:
-    """The conditions of a healthy node; transition times kept from ``old`` when unchanged."""
+def node_conditions(now: str, old: list[Obj] | None = None, not_ready: str | None = None) -> list[Obj]:
+    """The conditions a kubelet posts; transition times kept from ``old`` when unchanged.
+
+    ``not_ready``: why the kubelet is not ready (its runtime is down): Ready is False with
+    reason ``KubeletNotReady`` and that message, as kubelet's setNodeReadyCondition writes.
+    """
     old_by_type = {c.get("type"): c for c in old or ()}
     out = []
     for kind, status, reason, message in _CONDITIONS:
+        if kind == "Ready" and not_ready is not None:
+            status, reason, message = "False", "KubeletNotReady", not_ready
         previous = old_by_type.get(kind)
         transition = now
         if previous is not None and previous.get("status") == status and previous.get("lastTransitionTime"):

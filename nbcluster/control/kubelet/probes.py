@@ -21,7 +21,7 @@ from typing import Any
 from nbcluster.control.events import EventType
 from nbcluster.control.kubelet.records import ContainerRecord, PodRecord, field_path
 from nbcluster.control.kubelet.timers import TimerHandle, Timers
-from nbcluster.errors import NbClusterError
+from nbcluster.errors import NbClusterError, RuntimeUnavailable
 from nbcluster.runtime.interface import ProbeResult, Runtime
 from nbcluster.util.clock import Clock
 
@@ -80,6 +80,9 @@ class ProbeManager:
         self._batch: list[_Worker] = []
         self._batch_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        #: True while the runtime does not answer: workers keep their period but do not
+        #: probe (a probe that cannot reach the runtime says nothing about the container).
+        self.suspended = False
 
     # -- workers ---------------------------------------------------------------
 
@@ -146,7 +149,7 @@ class ProbeManager:
         if worker.probe_type == "startup" and container.startup is True:
             worker.stopped = True
             return
-        if (
+        if self.suspended or (
             worker.probe_type != "startup"
             and container.spec.get("startupProbe") is not None
             and container.startup is not True
@@ -155,6 +158,9 @@ class ProbeManager:
             return
         result = await self._probe(worker)
         if worker.stopped or pod.current.get(container.name) is not container or not container.running:
+            return
+        if result is None:  # a prober error, not a verdict: kubelet throws the result away
+            self._reschedule(worker)
             return
         if not result.success and pod.pod is not None:
             pod.node.recorder.event(
@@ -188,7 +194,7 @@ class ProbeManager:
                 return
         self._reschedule(worker)
 
-    async def _probe(self, worker: _Worker) -> ProbeResult:
+    async def _probe(self, worker: _Worker) -> ProbeResult | None:
         container, spec = worker.container, worker.spec
         if self._scripted is not None:
             scripted = self._scripted(container.id, worker.probe_type, spec)
@@ -223,6 +229,9 @@ class ProbeManager:
                         port=resolve_port(container.spec, spec[key].get("port")),
                         timeout=timeout,
                     )
+        except RuntimeUnavailable as exc:
+            log.info("probing %s: %s", container.name, exc)
+            return None
         except NbClusterError as exc:
             return ProbeResult(False, str(exc))
         return ProbeResult(True)

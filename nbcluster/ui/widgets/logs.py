@@ -2,11 +2,13 @@
 
 One pod (``POD``, ``pod/NAME``, or ``TYPE/NAME`` for one pod of a workload, as
 kubectl picks it) or every pod a label selector matches (``-l``), each line prefixed
-``[pod/NAME/CONTAINER]`` like kubectl does when it follows several streams. The
-kubelet's logs are read with non-blocking calls onto the control plane's loop, at
-most once every :attr:`LogsView.poll` seconds per container (the simulated runtime's
-logs are static; a real runtime's grow), and only the new part is appended. The
-buffer keeps the last ``max_lines`` lines.
+``[pod/NAME/CONTAINER]`` like kubectl does when it follows several streams. Each
+container is followed by a task on the control plane's loop reading the kubelet's
+``follow_logs`` stream (the runtime's own ``logs -f``: no polling), which appends
+lines as the container writes them, so the kernel is never blocked. When an instance
+exits its stream ends; the next instance (a restart) is followed from its first line,
+looked for at most once every :attr:`LogsView.poll` seconds. The buffer keeps the last
+``max_lines`` lines.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from nbcluster.api.selectors import LabelSelector
-from nbcluster.errors import NbClusterError, UsageError
+from nbcluster.errors import UsageError
 from nbcluster.ui.widgets._base import LiveWidget, stopped_html
 from nbcluster.ui.widgets._html import STYLE, escape, note
 from nbcluster.ui.widgets._hub import Changes, Key
@@ -40,8 +42,9 @@ class _Source:
     pod: str
     container: str
     tail: int | None
-    seen: str | None = None  # the text already shown; None before the first read
-    future: concurrent.futures.Future[str] | None = None
+    #: the runtime id of the instance followed last (None before the first stream)
+    streamed: str | None = None
+    future: concurrent.futures.Future[None] | None = None
     next_read: float = 0.0
     waiting: str = ""
 
@@ -49,7 +52,7 @@ class _Source:
 class LogsView(LiveWidget):
     """Streaming logs. Build it with :func:`nbcluster.ui.widgets.logs_widget`."""
 
-    #: Seconds between two reads of one container's log.
+    #: Seconds between two looks for a container to follow (not started yet, or restarted).
     poll = 1.0
     live_tick = None
 
@@ -133,7 +136,9 @@ class LogsView(LiveWidget):
                 if pod is None:
                     self._pods.pop(key, None)
                     for source_key in [k for k in self._sources if k[0] == key[1]]:
-                        del self._sources[source_key]
+                        future = self._sources.pop(source_key).future
+                        if future is not None:
+                            future.cancel()  # the pod is gone: release its stream now
                     continue
                 self._pods[key] = pod
                 for name in self._containers(pod):
@@ -157,40 +162,44 @@ class LogsView(LiveWidget):
             future = source.future
             if future is not None:
                 if not future.done():
-                    continue
+                    continue  # following
                 source.future = None
-                self._take(source, future)
+                self._ended(source, future)
             if now >= source.next_read:
                 source.next_read = now + self.poll
-                coroutine = plane.kubelets.logs(self.namespace, source.pod, source.container)
+                coroutine = self._follow(source, plane.kubelets)
                 source.future = asyncio.run_coroutine_threadsafe(coroutine, loop)
 
-    def _take(self, source: _Source, future: concurrent.futures.Future[str]) -> None:
-        try:
-            text = future.result()
-        except NbClusterError as exc:  # not started yet, or gone
-            source.waiting = str(exc)
-            return
-        except Exception as exc:  # the loop went away
-            source.waiting = str(exc)
-            return
-        source.waiting = ""
-        before = source.seen
-        if before is None:
-            lines = text.splitlines()
-            if source.tail is not None and source.tail >= 0:
-                lines = lines[-source.tail :] if source.tail else []
-        elif text.startswith(before):
-            lines = text[len(before) :].splitlines()
-        else:  # a new container instance (restart): its log starts afresh
-            lines = text.splitlines()
-        source.seen = text
-        if not lines:
-            return
+    async def _follow(self, source: _Source, kubelets: Any) -> None:
+        """On the control plane's loop: stream the current instance's lines into the buffer."""
+        instance = kubelets.container_id(self.namespace, source.pod, source.container)
+        if instance is not None and instance == source.streamed:
+            return  # that instance has ended; its successor is not there yet
+        # The first instance shows --tail; a pod that came later, or a restart, from line one.
+        tail = source.tail if source.streamed is None else -1
         head = f"[pod/{source.pod}/{source.container}] " if self.prefix else ""
-        with self._live_lock:
-            self._buffer.extend(head + line for line in lines)
-            self._live_dirty = True
+        lines = kubelets.follow_logs(
+            self.namespace, source.pod, source.container, tail=None if tail is None or tail < 0 else tail
+        )
+        async for line in lines:
+            if source.streamed != instance:
+                source.streamed = instance
+                source.waiting = ""
+            with self._live_lock:
+                self._buffer.append(head + line)
+                self._live_dirty = True
+        source.streamed = instance
+
+    def _ended(self, source: _Source, future: concurrent.futures.Future[None]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:  # not started yet, gone, or the runtime does not answer
+            source.waiting = str(error)
+            with self._live_lock:
+                self._live_dirty = True
+        else:
+            source.waiting = ""
 
     @property
     def lines(self) -> list[str]:
@@ -207,7 +216,7 @@ class LogsView(LiveWidget):
     def _live_draw(self) -> None:
         with self._live_lock:
             lines = list(self._buffer)
-            waiting = [s for s in self._sources.values() if s.waiting and s.seen is None]
+            waiting = [s for s in self._sources.values() if s.waiting and s.streamed is None]
             count = len(self._sources)
         body = escape("\n".join(lines)) if lines else ""
         if not lines:
