@@ -18,6 +18,11 @@ Rounds alternate direct and service runs, first ``--concurrency`` at a time (thr
 then one at a time (the latency one request gains, without queueing). Printed: requests/s,
 p50 and p99 latency of each (medians over rounds), the throughput ratio service/direct and
 the latency the proxy adds. Goal (not a test): ratio >= 0.6, added p99 <= 2 ms.
+
+Then **in-cluster**: a client pod runs ``--in-cluster`` sequential ``wget`` requests to the
+Service's ClusterIP (its forwarder container) and as many to the pods' own IPs, timed by
+busybox ``time`` inside the pod; printed: milliseconds per request of each and the
+difference (what the in-network forwarder adds; see README "Services and networking").
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import random
+import re
 import socket
 import statistics
 import sys
@@ -37,6 +44,8 @@ from nbcluster.runtime.docker import DockerRuntime, docker_available
 
 IMAGE = "nbcluster/busybox:test"
 PAUSE = "nbcluster/pause:test"
+# No registry here: the Services' in-network forwarders use the local busybox too.
+os.environ.setdefault("NBCLUSTER_SERVICE_PROXY_IMAGE", IMAGE)
 REQUEST = b"GET / HTTP/1.0\r\nHost: bench\r\n\r\n"
 
 
@@ -137,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="connections at a time (default 8)")
     parser.add_argument("--rounds", type=int, default=2, help="direct/service pairs (default 2)")
     parser.add_argument("--seconds", type=float, default=20.0, help="time bound of one run (default 20)")
+    parser.add_argument(
+        "--in-cluster", type=int, default=200, help="sequential requests from a pod per path (default 200)"
+    )
     args = parser.parse_args(argv)
     if docker_available() is None:
         print("no Docker daemon answers: run `bash scripts/start-docker.sh` first", file=sys.stderr)
@@ -188,11 +200,54 @@ def main(argv: list[str] | None = None) -> int:
                 f"latency added by the proxy, {label}: p50 {m['service']['p50'] - m['direct']['p50']:+.2f} ms, "
                 f"p99 {m['service']['p99'] - m['direct']['p99']:+.2f} ms (goal: p99 <= 2 ms)"
             )
+        if args.in_cluster > 0:
+            in_cluster(cluster, pods, args.in_cluster, args.rounds)
     finally:
         pool.close()
         pool.join()
         cluster.stop()
     return 0
+
+
+CLIENT = f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: bench-client}}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers: [{{name: sh, image: {IMAGE}, imagePullPolicy: Never, command: [sleep, '3600']}}]
+"""
+
+
+def in_cluster(cluster: Cluster, pods: list[Any], count: int, rounds: int) -> None:
+    """Sequential requests from inside a pod: to the ClusterIP, and to the pods' IPs directly."""
+    cluster.apply(CLIENT)
+    cluster.wait("pods", name="bench-client", condition="Ready", timeout=60)
+    cluster_ip = cluster.api.get("services", "bench")["spec"]["clusterIP"]
+    targets = {
+        "direct": [f"{p['status']['podIP']}:8080" for p in pods],
+        "service": [f"{cluster_ip}:80"],
+    }
+    timings: dict[str, list[float]] = {"direct": [], "service": []}
+    for _ in range(rounds):
+        for name, addresses in targets.items():
+            urls = " ".join(f"http://{a}/" for a in addresses)
+            loop = (
+                f"set -- {urls}; n=0; while [ $n -lt {count} ]; do "
+                f'for u in "$@"; do wget -qO- "$u" >/dev/null || echo FAILED >&2; n=$((n+1)); done; done'
+            )
+            script = f"time sh -c '{loop}'"
+            plane = cluster.plane
+            result = plane.run(plane.kubelets.exec("default", "bench-client", None, ["sh", "-c", script]))
+            match = re.search(r"real\s+(\d+)m\s*([\d.]+)s", result.output)
+            if result.exit_code != 0 or match is None or "FAILED" in result.output:
+                raise SystemExit(f"in-cluster run failed: {result.output[-500:]}")
+            seconds = int(match.group(1)) * 60 + float(match.group(2))
+            timings[name].append(seconds * 1000 / count)
+    direct, service = statistics.median(timings["direct"]), statistics.median(timings["service"])
+    print(f"\nin-cluster, {count} sequential wget from a pod (busybox time, 10 ms resolution per run)")
+    print(f"direct to pod IPs: {direct:.2f} ms/request; via ClusterIP: {service:.2f} ms/request")
+    print(f"added by the in-network forwarder: {service - direct:+.2f} ms/request")
 
 
 async def _address(plane: Any, pod: str) -> tuple[str, int] | None:

@@ -886,8 +886,9 @@ class ServiceProxy(Controller):
         self._in_cluster.pop(key, None)
         message = str(error) if isinstance(error, NbClusterError) else f"{type(error).__name__}: {error}"
         if svc is None or self._in_cluster_failed.get(key) == message:
-            log.warning("service %s inside the cluster network: %s", key, message)
+            log.debug("service %s inside the cluster network, again: %s", key, message)
             return
+        log.warning("service %s inside the cluster network: %s", key, message)
         self._in_cluster_failed[key] = message
         meta = svc["metadata"]
         self.events.event(
