@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from nbcluster.api.conversion import from_storage_version, to_storage_version
 from nbcluster.api.yamlio import dump_yaml
 from nbcluster.cli.printers import human_duration, pod_status_reason
 from nbcluster.cli.tables import tabwrite
@@ -325,6 +326,100 @@ def _describe_service(svc: Obj, api: APIServer) -> list[str]:
     return lines
 
 
+def _hpa_metric(metric: Obj, current: Obj | None) -> list[str]:
+    """One line of describe's ``Metrics:`` block (describeHorizontalPodAutoscalerV2)."""
+    kind = metric.get("type", "")
+    source = metric.get(_METRIC_FIELD.get(kind, ""), {}) or {}
+    now = ((current or {}).get(_METRIC_FIELD.get(kind, "")) or {}).get("current") or {}
+    target = source.get("target") or {}
+    if kind in ("Resource", "ContainerResource"):
+        where = "on pods" if kind == "Resource" else f'of container "{source.get("container", "")}" on pods'
+        if target.get("averageValue") is not None:
+            return [
+                f"  resource {source.get('name')} {where}:\t{now.get('averageValue', '<unknown>')} / {target['averageValue']}"
+            ]
+        value = (
+            f"{now['averageUtilization']}% ({now.get('averageValue', '0')})"
+            if now.get("averageUtilization") is not None
+            else "<unknown>"
+        )
+        wanted = (
+            f"{target['averageUtilization']}%" if target.get("averageUtilization") is not None else "<auto>"
+        )
+        return [f"  resource {source.get('name')} {where}  (as a percentage of request):\t{value} / {wanted}"]
+    if kind == "Pods":
+        name = (source.get("metric") or {}).get("name", "")
+        return [
+            f'  "{name}" on pods:\t{now.get("averageValue", "<unknown>")} / {target.get("averageValue", "")}'
+        ]
+    if kind == "Object":
+        name = (source.get("metric") or {}).get("name", "")
+        ref = source.get("describedObject") or {}
+        wanted = (
+            target.get("value") if target.get("value") is not None else f"{target.get('averageValue')} (avg)"
+        )
+        value = now.get("value", now.get("averageValue", "<unknown>"))
+        return [f'  "{name}" on {ref.get("kind")}/{ref.get("name")}:\t{value} / {wanted}']
+    if kind == "External":
+        name = (source.get("metric") or {}).get("name", "")
+        wanted = (
+            target.get("value") if target.get("value") is not None else f"{target.get('averageValue')} (avg)"
+        )
+        value = now.get("value", now.get("averageValue", "<unknown>"))
+        return [f'  "{name}" (target value):\t{value} / {wanted}']
+    return [f'  <unknown metric type "{kind}">']
+
+
+_METRIC_FIELD = {
+    "Resource": "resource",
+    "ContainerResource": "containerResource",
+    "Pods": "pods",
+    "Object": "object",
+    "External": "external",
+}
+
+
+def _describe_hpa(hpa: Obj) -> list[str]:
+    if hpa.get("apiVersion") == "autoscaling/v1":
+        hpa = from_storage_version(to_storage_version(hpa), "autoscaling/v2")
+    spec, status = hpa.get("spec") or {}, hpa.get("status") or {}
+    ref = spec.get("scaleTargetRef") or {}
+    lines = [f"Reference:\t{ref.get('kind')}/{ref.get('name')}", "Metrics:\t( current / target )"]
+    current = status.get("currentMetrics") or []
+    for index, metric in enumerate(spec.get("metrics") or []):
+        lines += _hpa_metric(metric, current[index] if index < len(current) else None)
+    lines.append(f"Min replicas:\t{spec.get('minReplicas', '<unset>')}")
+    lines.append(f"Max replicas:\t{spec.get('maxReplicas')}")
+    behavior = spec.get("behavior")
+    if behavior:
+        lines.append("Behavior:")
+        for field, title in (("scaleUp", "Scale Up"), ("scaleDown", "Scale Down")):
+            rules = behavior.get(field)
+            if not rules:
+                continue
+            lines.append(f"  {title}:")
+            if rules.get("stabilizationWindowSeconds") is not None:
+                lines.append(f"    Stabilization Window: {rules['stabilizationWindowSeconds']} seconds")
+            if rules.get("policies"):
+                lines.append(f"    Select Policy: {rules.get('selectPolicy', 'Max')}")
+                lines.append("    Policies:")
+                lines += [
+                    f"      - Type: {p.get('type')}\tValue: {p.get('value')}\tPeriod: {p.get('periodSeconds')} seconds"
+                    for p in rules["policies"]
+                ]
+    lines.append(
+        f"{ref.get('kind')} pods:\t{status.get('currentReplicas', 0)} current / "
+        f"{status.get('desiredReplicas', 0)} desired"
+    )
+    conditions = status.get("conditions") or []
+    if conditions:
+        lines += ["Conditions:", "  Type\tStatus\tReason\tMessage", "  ----\t------\t------\t-------"]
+        lines += [
+            f"  {c['type']}\t{c['status']}\t{c.get('reason', '')}\t{c.get('message', '')}" for c in conditions
+        ]
+    return lines
+
+
 def _describe_node(node: Obj, api: APIServer) -> list[str]:
     spec, status = node.get("spec", {}), node.get("status", {})
     taints = spec.get("taints") or []
@@ -371,6 +466,8 @@ def describe(api: APIServer, obj: Obj, *, now: datetime, show_events: bool = Tru
         lines += _describe_service(obj, api)
     elif kind == "Node":
         lines += _describe_node(obj, api)
+    elif kind == "HorizontalPodAutoscaler":
+        lines += _describe_hpa(obj)
     else:
         body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
         if body:

@@ -563,3 +563,52 @@ def test_shared_hpa_rs_manifest_on_a_simulated_cluster_with_a_set_load() -> None
         )
         table = c.kubectl("get hpa -n fixed")
         assert table["TARGETS"][0] == "cpu: 48%/50%" and table["REPLICAS"][0] == "5"
+
+
+# -- kubectl describe hpa -----------------------------------------------------------------
+
+
+def test_describe_shows_metrics_behavior_replicas_conditions_and_events_like_kubectl(bed: Bed) -> None:
+    from nbcluster.cli.describe import describe
+
+    bed.deployment(3)
+    bed.load("90m")
+    scale_down = {
+        "stabilizationWindowSeconds": 30,
+        "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}],
+    }
+    bed.autoscaler(behavior={"scaleDown": scale_down})
+    page = describe(bed.api, bed.sync(), now=bed.clock.now())
+    # kubectl's layout (describeHorizontalPodAutoscalerV2), tabwriter columns included.
+    column = len("  resource cpu on pods  (as a percentage of request):  ")
+    assert page.splitlines()[5:] == [
+        "Reference:".ljust(column) + "Deployment/web",
+        "Metrics:".ljust(column) + "( current / target )",
+        "  resource cpu on pods  (as a percentage of request):  90% (90m) / 50%",
+        "Min replicas:".ljust(column) + "1",
+        "Max replicas:".ljust(column) + "10",
+        "Behavior:",
+        "  Scale Up:",
+        "    Stabilization Window: 0 seconds",
+        "    Select Policy: Max",
+        "    Policies:",
+        "      - Type: Pods     Value: 4    Period: 15 seconds",
+        "      - Type: Percent  Value: 100  Period: 15 seconds",
+        "  Scale Down:",
+        "    Stabilization Window: 30 seconds",
+        "    Select Policy: Max",
+        "    Policies:",
+        "      - Type: Pods  Value: 1  Period: 60 seconds",
+        "Deployment pods:    3 current / 6 desired",
+        "Conditions:",
+        "  Type            Status  Reason              Message",
+        "  ----            ------  ------              -------",
+        "  AbleToScale     True    SucceededRescale    the HPA controller was able to update the target scale to 6",
+        "  ScalingActive   True    ValidMetricFound    the HPA was able to successfully calculate a replica count "
+        "from cpu resource utilization (percentage of request)",
+        "  ScalingLimited  False   DesiredWithinRange  the desired count is within the acceptable range",
+        "Events:",
+        "  Type    Reason             Age   From                       Message",
+        "  ----    ------             ----  ----                       -------",
+        f"  Normal  SuccessfulRescale  0s    horizontal-pod-autoscaler  New size: 6; reason: {CPU_REASON}",
+    ]
