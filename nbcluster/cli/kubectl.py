@@ -992,12 +992,29 @@ class Kubectl:
         parser.add_argument("--port", type=int, help="The port that this container exposes.")
         parser.add_argument("-l", "--labels", help="Comma separated labels to apply to the pod.")
         parser.add_argument(
+            "--annotations", action="append", default=[], help="Annotations to apply to the pod (KEY=VALUE)."
+        )
+        parser.add_argument(
             "--restart", default="Always", help="The restart policy: Always, OnFailure or Never."
         )
         parser.add_argument("--env", action="append", default=[], help="Environment variables (NAME=VALUE).")
         parser.add_argument("--command", action="store_true", help="Use the extra arguments as the command.")
         parser.add_argument("--dry-run", nargs="?", const="client", default=None)
+        parser.add_argument(
+            "-i", "--stdin", action="store_true", help="Attach: print the container's output until it ends."
+        )
+        parser.add_argument("-t", "--tty", action="store_true", help="Accepted; a notebook has no terminal.")
+        parser.add_argument("--attach", action="store_true", help="Wait for the pod and print its output.")
+        parser.add_argument(
+            "--rm", action="store_true", help="Delete the pod after it exits (only with -i or --attach)."
+        )
+        parser.add_argument(
+            "--pod-running-timeout", default="1m", help="How long to wait for the pod to run (default 1m)."
+        )
         args = self._parse(parser, argv)
+        attach = args.stdin or args.attach
+        if args.rm and not attach:
+            raise UsageError("error: --rm should only be used for attached containers")
         extra = [*args.args, *command]
         labels = (
             dict(item.split("=", 1) for item in args.labels.split(",")) if args.labels else {"run": args.name}
@@ -1014,15 +1031,66 @@ class Kubectl:
             ]
         if args.restart not in ("Always", "OnFailure", "Never"):
             raise UsageError(f"error: invalid restart policy: {args.restart}")
-        pod = {
+        pod: Obj = {
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {"name": args.name, "namespace": self._namespace(args), "labels": labels},
             "spec": {"containers": [container], "restartPolicy": args.restart},
         }
-        self.api.create(pod, namespace=self._namespace(args), dry_run=args.dry_run in ("client", "server"))
+        if args.annotations:
+            pod["metadata"]["annotations"] = {
+                item.split("=", 1)[0]: item.split("=", 1)[1] if "=" in item else ""
+                for item in args.annotations
+            }
+        dry = args.dry_run in ("client", "server")
+        self.api.create(pod, namespace=self._namespace(args), dry_run=dry)
         suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(args.dry_run or "", "")
-        return Output(f"pod/{args.name} created{suffix}")
+        if not attach or dry:
+            return Output(f"pod/{args.name} created{suffix}")
+        return self._run_attached(args.name, self._namespace(args), args.rm, args.pod_running_timeout)
+
+    def _run_attached(self, name: str, namespace: str, remove: bool, timeout: str) -> Output:
+        """``run -i`` / ``--attach`` in a notebook: wait for the container, print its output as
+        it comes until it ends, then (``--rm``) delete the pod; a failure is kubectl's error."""
+        deadline = time.monotonic() + (_seconds(timeout) or 60.0)
+        with self.api.watch("pods", namespace=namespace) as watch:
+            while True:
+                pod = self.api.cached("pods", name, namespace)
+                if pod is None:
+                    raise NotFound(f'pods "{name}" not found')
+                states = [
+                    s.get("state") or {} for s in (pod.get("status") or {}).get("containerStatuses") or []
+                ]
+                if any("running" in st or "terminated" in st for st in states):
+                    break
+                if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                    break
+                if time.monotonic() > deadline:
+                    raise Timeout(f"timed out waiting for the condition on pods/{name}")
+                watch.get(timeout=0.2)
+        output = self._follow([(pod, name)], namespace, -1, False)
+        lines = [str(output)] if output else []
+        pod = self.api.get("pods", name, namespace=namespace)
+        terminated = next(
+            (
+                (s.get("state") or {}).get("terminated")
+                for s in (pod.get("status") or {}).get("containerStatuses") or []
+                if (s.get("state") or {}).get("terminated")
+            ),
+            None,
+        )
+        if remove:
+            self.api.delete("pods", name, namespace=namespace)
+            line = f'pod "{name}" deleted'
+            if not self._emit(line):
+                lines.append(line)
+        if terminated and terminated.get("exitCode"):
+            text = "\n".join(lines)
+            raise NbClusterError(
+                (text + "\n" if text else "")
+                + f"pod {namespace}/{name} terminated ({terminated.get('reason') or 'Error'})"
+            )
+        return Output("\n".join(lines))
 
     def delete(self, argv: list[str]) -> Output:
         parser = _Parser("delete")

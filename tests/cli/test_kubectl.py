@@ -716,3 +716,23 @@ def test_tabwriter_is_gos() -> None:
         "no tab",
         "x:  y",
     ]
+
+
+def test_run_attached_prints_the_output_and_rm_deletes_the_pod(cluster: Cluster, ns: str) -> None:
+    sim = "--annotations=sim.nbcluster.io/logs=hello --annotations=sim.nbcluster.io/duration=0.3"
+    printed: list[str] = []
+    out = cluster.kubectl(
+        f"run hi -n {ns} -it --rm --restart=Never --image=busybox {sim} -- echo hello", out=printed.append
+    )
+    assert printed == ["hello", 'pod "hi" deleted'] and out == ""
+    assert cluster.objects("pods", namespace=ns) == []
+    # without a printer the lines come back; a failing command is kubectl's error, after the output
+    failing = f"{sim} --annotations=sim.nbcluster.io/exit-code=3"
+    with pytest.raises(
+        NbClusterError, match=f'hello\npod "bad" deleted\npod {ns}/bad terminated \\(Error\\)'
+    ):
+        cluster.kubectl(f"run bad -n {ns} -i --rm --restart=Never --image=busybox {failing} -- false")
+    with pytest.raises(UsageError, match="--rm should only be used for attached containers"):
+        cluster.kubectl(f"run x -n {ns} --rm --image=busybox")
+    assert cluster.kubectl(f"run kept -n {ns} --attach --restart=Never --image=busybox {sim}") == "hello"
+    assert cluster.api.get("pods", "kept", namespace=ns)["status"]["phase"] == "Succeeded"

@@ -103,6 +103,10 @@ def test_service_names_cluster_ip_and_env_reach_ready_backends(make_cluster: Any
         lambda: set(fetch(c, "client", "http://web/", 6)) == {ready}, timeout=10, what="only the ready pod"
     )
 
+    # The learner's way: a throw-away pod that prints what it fetched and goes.
+    out = c.kubectl(f"run probe -it --rm --restart=Never --image={BUSYBOX} -- wget -qO- http://web")
+    assert out.splitlines() == [ready, 'pod "probe" deleted'], out
+
     # Deleting the Service removes its forwarder: the name stops resolving.
     c.kubectl("delete service web")
     eventually(
