@@ -144,6 +144,52 @@ async def test_failing_init_container_with_on_failure_crash_loops() -> None:
 
 
 @async_test
+async def test_an_exit_is_written_before_the_restart_replaces_it() -> None:
+    # kubelet's SyncPod writes the status it observed before acting: `kubectl get -w` shows
+    # Error (Init:Error) between the exit and the restart, then the back-off.
+    async with Cluster() as c:
+        await c.run_pod(
+            pod(
+                "initloop",
+                init=[{"name": "setup", "image": "busybox"}],
+                annotations={"sim.nbcluster.io/exit-code.setup": "1"},
+            )
+        )
+        await c.run_pod(
+            pod("crash", annotations={"sim.nbcluster.io/duration": "1", "sim.nbcluster.io/exit-code": "1"})
+        )
+        await c.advance(2.5)
+        texts = [text for name, text in c.history if name == "initloop"]
+        assert texts == ["Init:0/1", "Init:Error", "Init:0/1", "Init:Error", "Init:CrashLoopBackOff"]
+        texts = [text for name, text in c.history if name == "crash"]
+        assert texts == ["Running", "Error", "Running", "Error", "CrashLoopBackOff"]
+
+
+@async_test
+async def test_a_failing_post_start_hook_kills_the_container_with_kubelets_event() -> None:
+    lifecycle = {"postStart": {"exec": {"command": ["/bin/setup", "--now"]}}}
+    async with Cluster() as c:
+        p = await c.run_pod(
+            pod(
+                "hookfail",
+                containers=[{"name": "app", "image": "busybox", "lifecycle": lifecycle}],
+                annotations={"sim.nbcluster.io/exec-exit-code.app": "3"},
+            )
+        )
+        uid = p["metadata"]["uid"]
+        message = (
+            f'Exec lifecycle hook ([/bin/setup --now]) for Container "app" in Pod "hookfail_default({uid})"'
+            " failed - error: command '/bin/setup --now' exited with 3: , message: \"\""
+        )
+        assert c.messages("hookfail", "FailedPostStartHook")[0] == message
+        assert c.messages("hookfail", "Killing")[0] == "FailedPostStartHook"
+        await c.advance(0.5)
+        status = container(c.pod("hookfail"))
+        assert status["restartCount"] >= 1
+        assert status["lastState"]["terminated"]["exitCode"] == 0  # it handled SIGTERM
+
+
+@async_test
 async def test_job_style_pod_succeeds_and_releases_its_sandbox() -> None:
     async with Cluster() as c:
         await c.run_pod(pod("job", restartPolicy="Never"))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -420,6 +421,10 @@ class PodSyncer:
                 break
             if not self.instant and actions.create_sandbox:
                 await self.write_status(rec)  # show ContainerCreating while a real runtime works
+            elif self._restarts_exited(pod, observed, actions):
+                # kubelet writes the status it saw before acting (SyncPod), so an exit shows
+                # (Error, Init:Error) before the restart replaces it.
+                await self.write_status(rec)
             if not await self.apply(rec, pod, actions, observed):
                 break
             if not actions.init_containers_to_start:
@@ -427,6 +432,18 @@ class PodSyncer:
         await self.write_status(rec)
         if rec.terminal:
             await self._release(rec)
+
+    @staticmethod
+    def _restarts_exited(pod: Obj, observed: ObservedPod, actions: PodActions) -> bool:
+        """Whether ``actions`` start again a container whose latest instance exited."""
+        spec = pod["spec"]
+        names = [(spec.get("initContainers") or [])[i]["name"] for i in actions.init_containers_to_start]
+        names += [(spec.get("containers") or [])[i]["name"] for i in actions.containers_to_start]
+        for name in names:
+            seen = observed.containers.get(name)
+            if seen is not None and seen.state == EXITED:
+                return True
+        return False
 
     def _past_deadline(self, rec: PodRecord, pod: Obj) -> bool:
         """``spec.activeDeadlineSeconds`` counted from startTime; arms a timer until then."""
@@ -917,7 +934,7 @@ class PodSyncer:
                 rec, cr, hook, float(pod["spec"].get("terminationGracePeriodSeconds", 30))
             )
             if error is not None:
-                self._event(rec, pod, EventType.WARNING, "FailedPostStartHook", "PostStartHook failed", cr)
+                self._event(rec, pod, EventType.WARNING, "FailedPostStartHook", error, cr)
                 await self.kill_container(rec, pod, cr, "FailedPostStartHook")
                 rec.reasons[name] = ("PostStartHookError", error)
                 return False
@@ -1066,13 +1083,20 @@ class PodSyncer:
         )
 
     async def _run_hook(self, rec: PodRecord, cr: ContainerRecord, hook: Obj, timeout: float) -> str | None:
-        """Run a lifecycle handler; the error message, or None when it succeeded."""
+        """Run a lifecycle handler; kubelet's failure message (lifecycle/handlers.go), or None."""
+        # json.dumps stands in for Go's %q (same result for printable text).
+        where = f"for Container {json.dumps(cr.name)} in Pod {json.dumps(rec.format())} failed"
         try:
             if hook.get("exec") is not None:
                 command = [str(c) for c in hook["exec"].get("command") or ()]
                 result = await self.runtime.exec(cr.id, command, timeout=timeout)
                 if result.exit_code != 0:
-                    return f"command '{' '.join(command)}' exited with {result.exit_code}: {result.output}"
+                    # The CRI's ExecSync error, then the output, as kubelet's handler runner words it.
+                    error = f"command '{' '.join(command)}' exited with {result.exit_code}: {result.output}"
+                    return (
+                        f"Exec lifecycle hook ([{' '.join(command)}]) {where} - error: {error}, "
+                        f"message: {json.dumps(result.output, ensure_ascii=False)}"
+                    )
                 return None
             if hook.get("httpGet") is not None and rec.sandbox is not None:
                 http = hook["httpGet"]
@@ -1085,7 +1109,9 @@ class PodSyncer:
                     headers={},
                     timeout=timeout,
                 )
-                return None if result_http.success else result_http.message
+                if result_http.success:
+                    return None
+                return f"HTTP lifecycle hook ({http.get('path', '')}) {where} - error: {result_http.message}"
             if hook.get("sleep") is not None:
                 await self.clock.sleep(min(float(hook["sleep"].get("seconds") or 0), timeout))
         except NbClusterError as exc:
@@ -1116,8 +1142,9 @@ class PodSyncer:
         hook = (cr.spec.get("lifecycle") or {}).get("preStop")
         if hook and remaining > 0 and cr.running:
             started = self.clock.monotonic()
-            if await self._run_hook(rec, cr, hook, remaining) is not None:
-                self._event(rec, pod, EventType.WARNING, "FailedPreStopHook", "PreStopHook failed", cr)
+            error = await self._run_hook(rec, cr, hook, remaining)
+            if error is not None:
+                self._event(rec, pod, EventType.WARNING, "FailedPreStopHook", error, cr)
             remaining -= int(self.clock.monotonic() - started)
         remaining = max(remaining, MIN_GRACE_SECONDS)
         try:
