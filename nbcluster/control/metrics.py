@@ -6,13 +6,12 @@ API server's cache and the proxy's counters.
 Resource metrics (CPU in millicores, memory working set in bytes, per container):
 
 * **Measured runtimes.** A runtime with a coroutine
-  ``container_stats(container_ids: list[str]) -> dict[str, ContainerStats]`` (cumulative CPU
+  ``container_stats(container_ids: list[str]) -> dict[str, ContainerStats]`` and
+  ``measures_usage`` (cumulative CPU
   nanoseconds and the memory working set, like CRI's ``ListContainerStats``) is sampled
   every :attr:`MetricsSource.resolution` seconds; CPU usage is the rate between two samples,
-  as metrics-server computes it, so a pod has metrics from its second sample on. The
-  Docker runtime does not offer ``container_stats`` yet; until it does, this module reads
-  ``docker stats`` itself through the Docker SDK at the runtime's ``base_url``
-  (:class:`DockerStatsReader`, same contract).
+  as metrics-server computes it, so a pod has metrics from its second sample on (the
+  Docker runtime answers from ``docker stats``).
 * **The simulated runtime** runs nothing, so usage is what a test or a demo sets:
 
   - per pod, with annotations ``sim.nbcluster.io/cpu-usage: 250m``,
@@ -49,6 +48,7 @@ from nbcluster.api.quantities import cpu_millis, memory_bytes
 from nbcluster.api.selectors import LabelSelector
 from nbcluster.control.apiserver import Selector
 from nbcluster.errors import NbClusterError
+from nbcluster.runtime.interface import ContainerStats
 from nbcluster.util.clock import Clock
 
 __all__ = [
@@ -58,7 +58,6 @@ __all__ = [
     "REQUESTS_METRICS",
     "ContainerStats",
     "ContainerUsage",
-    "DockerStatsReader",
     "MetricsSource",
     "MetricsUnavailable",
     "PodUsage",
@@ -81,14 +80,6 @@ class MetricsUnavailable(NbClusterError):
     """No metrics (yet) for what was asked; the message is the metrics API's."""
 
     reason = "ServiceUnavailable"
-
-
-@dataclass(frozen=True, slots=True)
-class ContainerStats:
-    """One container's counters at one moment (CRI ``ContainerStats``)."""
-
-    cpu_usage_ns: int
-    memory_working_set_bytes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,39 +144,6 @@ def _is_running(pod: Obj) -> bool:
     )
 
 
-class DockerStatsReader:
-    """``container_stats`` through the Docker SDK (until the Docker runtime offers it)."""
-
-    def __init__(self, base_url: str) -> None:
-        import docker
-
-        self._client = docker.APIClient(base_url=base_url, version="auto", timeout=10, max_pool_size=8)
-
-    def _one(self, container_id: str) -> ContainerStats | None:
-        import docker.errors
-
-        try:
-            stats = self._client.stats(container_id, stream=False, one_shot=True)
-        except (docker.errors.APIError, OSError, ValueError):
-            return None
-        cpu = ((stats.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage")
-        memory = stats.get("memory_stats") or {}
-        usage = memory.get("usage")
-        if cpu is None or usage is None:
-            return None
-        details = memory.get("stats") or {}
-        inactive = details.get("inactive_file", details.get("total_inactive_file", 0)) or 0
-        return ContainerStats(int(cpu), max(0, int(usage) - int(inactive)))
-
-    async def container_stats(self, container_ids: list[str]) -> dict[str, ContainerStats]:
-        results = await asyncio.gather(*(asyncio.to_thread(self._one, cid) for cid in container_ids))
-        return {cid: stats for cid, stats in zip(container_ids, results, strict=True) if stats is not None}
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._client.close()
-
-
 class MetricsSource:
     """Pod and node usage for ``top`` and the HPA (see the module docstring)."""
 
@@ -205,10 +163,8 @@ class MetricsSource:
         #: Seconds between samples, and the window each sample covers.
         self.resolution = resolution
         self._loads: list[_Load] = []
-        self._reader: Any = None
-        if runtime is not None and hasattr(runtime, "container_stats"):
-            self._reader = runtime
-        self.measured = self._reader is not None or getattr(runtime, "name", "") == "docker"
+        self._reader: Any = runtime if getattr(runtime, "measures_usage", False) else None
+        self.measured = self._reader is not None
         self._samples: dict[str, _Sample] = {}
         self._pods: dict[tuple[str, str], PodUsage] = {}
         self._task: asyncio.Task[None] | None = None
@@ -221,15 +177,6 @@ class MetricsSource:
     async def start(self) -> None:
         if not self.measured or self._task is not None:
             return
-        if self._reader is None:
-            base_url = getattr(self.runtime, "base_url", None)
-            try:
-                self._reader = await asyncio.to_thread(DockerStatsReader, base_url) if base_url else None
-            except Exception as exc:  # the SDK could not connect: no metrics, say why in top
-                log.info("docker stats unavailable: %s", exc)
-                self._reader = None
-            if self._reader is None:
-                return
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self._task = self._loop.create_task(self._run(), name="metrics-source")
@@ -254,9 +201,6 @@ class MetricsSource:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        close = getattr(self._reader, "close", None)
-        if close is not None and self._reader is not self.runtime:
-            close()
 
     async def _run(self) -> None:
         while True:

@@ -3,6 +3,7 @@
 from nbcluster.runtime.interface import (
     ContainerConfig,
     ContainerState,
+    ContainerStats,
     ContainerStatus,
     ExecResult,
     ImagePullError,
@@ -16,6 +17,7 @@ from nbcluster.runtime.interface import (
 __all__ = [
     "ContainerConfig",
     "ContainerState",
+    "ContainerStats",
     "ContainerStatus",
     "ExecResult",
     "ImagePullError",

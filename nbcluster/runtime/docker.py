@@ -97,6 +97,7 @@ from nbcluster.runtime.docker_support import (
 from nbcluster.runtime.interface import (
     ContainerConfig,
     ContainerState,
+    ContainerStats,
     ContainerStatus,
     ExecResult,
     ImagePullError,
@@ -227,6 +228,7 @@ class DockerRuntime(Runtime):
     name = "docker"
     instant = False
     cluster_dns = True
+    measures_usage = True
 
     def __init__(
         self,
@@ -620,6 +622,30 @@ class DockerRuntime(Runtime):
     def runtime_problem(self) -> tuple[str, str] | None:
         """(reason, message) while the daemon does not answer, else None."""
         return self._runtime_problem
+
+    # -- usage (what metrics-server reads through the kubelet) ------------------------------
+
+    async def container_stats(self, container_ids: list[str]) -> dict[str, ContainerStats]:
+        results = await asyncio.gather(
+            *(self._call(self._stats_blocking, cid) for cid in container_ids), return_exceptions=True
+        )
+        return {
+            cid: stats
+            for cid, stats in zip(container_ids, results, strict=True)
+            if isinstance(stats, ContainerStats)
+        }
+
+    def _stats_blocking(self, container_id: str) -> ContainerStats | None:
+        stats = self._api.stats(container_id, stream=False, one_shot=True)
+        cpu = ((stats.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage")
+        memory = stats.get("memory_stats") or {}
+        usage = memory.get("usage")
+        if cpu is None or usage is None:  # not running (any more)
+            return None
+        details = memory.get("stats") or {}
+        # The working set, as cAdvisor/metrics-server count it: usage minus inactive files.
+        inactive = details.get("inactive_file", details.get("total_inactive_file", 0)) or 0
+        return ContainerStats(int(cpu), max(0, int(usage) - int(inactive)))
 
     # -- services inside the network ----------------------------------------------------------
 

@@ -20,6 +20,7 @@ from nbcluster.errors import NbClusterError
 __all__ = [
     "ContainerConfig",
     "ContainerState",
+    "ContainerStats",
     "ContainerStatus",
     "ExecResult",
     "ImagePullError",
@@ -149,6 +150,14 @@ class ContainerStatus:
     image_id: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ContainerStats:
+    """One container's counters at one moment (CRI ``ContainerStats``)."""
+
+    cpu_usage_ns: int
+    memory_working_set_bytes: int
+
+
 @dataclass(frozen=True)
 class ExecResult:
     exit_code: int
@@ -170,6 +179,8 @@ class Runtime:
     #: network (the kubelet then gives sandboxes ``dns_names``; kube-proxy calls
     #: :meth:`sync_service`).
     cluster_dns: bool = False
+    #: True when :meth:`container_stats` measures real usage (metrics-server reads it).
+    measures_usage: bool = False
 
     async def start(self) -> None:
         """Connect (and fail with RuntimeUnavailable if the backend does not answer)."""
@@ -237,6 +248,10 @@ class Runtime:
     async def probe_tcp(
         self, sandbox: SandboxInfo, container_id: str, *, port: int, timeout: float
     ) -> ProbeResult:
+        raise NotImplementedError
+
+    async def container_stats(self, container_ids: list[str]) -> dict[str, ContainerStats]:
+        """Cumulative CPU and memory working set of running containers (missing ones left out)."""
         raise NotImplementedError
 
     async def sync_service(self, config: ServiceConfig) -> None:

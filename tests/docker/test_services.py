@@ -18,6 +18,7 @@ from collections import Counter
 from typing import Any
 
 from nbcluster.cluster import Cluster
+from nbcluster.errors import RuntimeUnavailable
 from tests.docker.conftest import BUSYBOX
 from tests.docker.helpers import eventually
 
@@ -269,3 +270,39 @@ spec:
         for m in messages
     )
     assert "New size: 1; reason: All metrics below target" in messages
+
+
+def test_top_reads_docker_stats(make_cluster: Any) -> None:
+    c = make_cluster(nodes=1)
+    c.plane.metrics.resolution = 1.0  # sample every second (metrics-server: 15 s)
+    c.apply(
+        f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: busy}}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: spin
+    image: {BUSYBOX}
+    imagePullPolicy: Never
+    command: [sh, -c, 'while :; do :; done']
+    resources: {{requests: {{cpu: 100m}}, limits: {{cpu: 500m}}}}
+"""
+    )
+    c.wait("pods", name="busy", condition="Ready", timeout=60)
+
+    def busy_row() -> dict[str, str] | None:
+        try:
+            table = c.kubectl("top pods")  # a DataFrame with kubectl's columns
+        except RuntimeUnavailable:  # "metrics not available yet": the first samples give none
+            return None
+        rows = table[table["NAME"] == "busy"].to_dict("records")
+        return rows[0] if rows and int(rows[0]["CPU(cores)"].rstrip("m")) > 200 else None
+
+    row = eventually(busy_row, timeout=30, what="busy using CPU in top pods")
+    # The limit (500m) caps the spinning shell, as the cgroup does; memory is the working set.
+    assert int(row["CPU(cores)"].rstrip("m")) <= 600 and row["MEMORY(bytes)"].endswith("Mi"), row
+    nodes = c.kubectl("top nodes")
+    assert list(nodes.columns) == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+    assert int(nodes.iloc[0]["CPU(cores)"].rstrip("m")) > 200
