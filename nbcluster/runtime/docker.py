@@ -340,13 +340,9 @@ class DockerRuntime(Runtime):
     def _plan_network(self, api: Any) -> NetworkPlan | None:
         taken = []
         for network in api.networks():
-            subnets = [c.get("Subnet") for c in ((network.get("IPAM") or {}).get("Config") or [])]
             if network.get("Name") == self.network_name:
-                # Only a network this code planned has a service range (older ones: none).
-                planned = (network.get("Labels") or {}).get(LABEL_SERVICE_CIDR)
-                own = [s for s in subnets if s and ":" not in s]
-                return plan_for(own[0]) if planned and own else None
-            for subnet in subnets:
+                return _existing_plan(network)
+            for subnet in _subnets(network):
                 with contextlib.suppress(ValueError, TypeError):
                     net = ipaddress.ip_network(subnet, strict=False)
                     if net.version == 4:
@@ -684,7 +680,7 @@ class DockerRuntime(Runtime):
                         f'the Docker network "{self.network_name}" exists but does not belong to '
                         f'cluster "{self.cluster}" (label {LABEL_CLUSTER})'
                     )
-                self._plan = self._plan_network(api)
+                self._plan = _existing_plan(network)
                 return str(network["Id"])
         if self._plan is None:
             self._plan = self._plan_network(api)
@@ -1589,6 +1585,18 @@ class DockerRuntime(Runtime):
                 await self._call(self._remove_volume, volume["Name"])
             except NbClusterError as exc:
                 log.info("removing volume %s: %s", volume["Name"], exc)
+
+
+def _subnets(network: dict[str, Any]) -> list[str]:
+    return [c["Subnet"] for c in ((network.get("IPAM") or {}).get("Config") or []) if c.get("Subnet")]
+
+
+def _existing_plan(network: dict[str, Any]) -> NetworkPlan | None:
+    """The plan of the cluster's own network: only one this code planned has a service range."""
+    if not (network.get("Labels") or {}).get(LABEL_SERVICE_CIDR):
+        return None
+    own = [subnet for subnet in _subnets(network) if ":" not in subnet]
+    return plan_for(own[0]) if own else None
 
 
 def _quietly(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
